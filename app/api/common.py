@@ -1,0 +1,112 @@
+"""Helpers shared by the API handlers: the signed-in user, JSON output, pages."""
+
+import base64
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.models import User
+from app.problems import BadRequest, Unauthorized, field_error
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        # Amounts are quarter hours, which a binary float holds exactly.
+        return float(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, default=_default, ensure_ascii=False, separators=(",", ":"))
+
+
+def json_response(data: Any, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(dumps(data), status_code=status, headers=headers, media_type="application/json")
+
+
+def current_user(request: Request) -> User:
+    user = request.scope.get("user")
+    if user is None:
+        raise Unauthorized(
+            "Sign in first: send a session cookie or an Authorization: Bearer token.",
+            headers={"WWW-Authenticate": 'Bearer realm="track"'},
+        )
+    return user
+
+
+def path_id(request: Request, name: str) -> int:
+    """Return a numeric path parameter; the route's int convertor has matched digits only."""
+    value = request.path_params[name]
+    if value < 1 or value > 2**31 - 1:
+        raise field_error(name, "is out of range")
+    return value
+
+
+def page_limit(request: Request) -> int:
+    raw = request.query_params.get("limit")
+    if raw is None:
+        return DEFAULT_LIMIT
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
+        raise field_error("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
+    return int(raw)
+
+
+def encode_cursor(values: list) -> str:
+    raw = json.dumps(values, default=_default, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(request: Request, size: int) -> list | None:
+    """Return the sort key stored in the ``cursor`` query parameter, or None for page one."""
+    raw = request.query_params.get("cursor")
+    if not raw:
+        return None
+    try:
+        if len(raw) > 512:
+            raise ValueError
+        values = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        if not isinstance(values, list) or len(values) != size:
+            raise ValueError
+    except ValueError:
+        raise BadRequest(
+            "The cursor is invalid; pass back the next_cursor of the previous page unchanged."
+        ) from None
+    return values
+
+
+def page(items: list[dict], limit: int, next_key: list | None) -> dict:
+    return {
+        "items": items,
+        "limit": limit,
+        "next_cursor": encode_cursor(next_key) if next_key is not None else None,
+    }
+
+
+def query_date(request: Request, name: str) -> dt.date | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        if len(raw) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise field_error(name, "must be a date written as YYYY-MM-DD") from None
+
+
+def query_id(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 2**31 - 1:
+        raise field_error(name, "must be a positive whole number")
+    return int(raw)

@@ -1,0 +1,148 @@
+"""User accounts and API tokens (admins), and the user list managers pick members from."""
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app import auth
+from app.api.common import current_user, decode_cursor, json_response, page, page_limit, path_id
+from app.api.session import me_json
+from app.models import ApiToken, User, utcnow
+from app.passwords import hash_password_async
+from app.problems import BadRequest, Conflict, NotFound, field_error
+from app.schemas import TokenCreate, UserCreate, UserUpdate, read_body
+
+
+def user_json(user: User) -> dict:
+    return {**me_json(user), "active": user.active, "created_at": user.created_at}
+
+
+def token_json(token: ApiToken) -> dict:
+    return {
+        "id": token.id,
+        "name": token.name,
+        "prefix": token.prefix,
+        "user": {"id": token.user.id, "username": token.user.username},
+        "created_at": token.created_at,
+        "last_used_at": token.last_used_at,
+        "revoked_at": token.revoked_at,
+    }
+
+
+async def list_users(request: Request) -> Response:
+    auth.require_role(current_user(request), "manager")
+    limit = page_limit(request)
+    query = select(User).order_by(User.username, User.id).limit(limit + 1)
+    cursor = decode_cursor(request, 2)
+    if cursor is not None:
+        name, last_id = cursor
+        if not isinstance(name, str) or not isinstance(last_id, int):
+            raise BadRequest("The cursor is invalid; pass back next_cursor unchanged.")
+        query = query.where(tuple_(User.username, User.id) > tuple_(name, last_id))
+    async with request.app.state.db.read() as db:
+        users = list(await db.scalars(query))
+    more = len(users) > limit
+    users = users[:limit]
+    next_key = [users[-1].username, users[-1].id] if more else None
+    return json_response(page([user_json(u) for u in users], limit, next_key))
+
+
+async def create_user(request: Request) -> Response:
+    auth.require_role(current_user(request), "admin")
+    body = await read_body(request, UserCreate)
+    password_hash = await hash_password_async(body.password)
+    async with request.app.state.db.write() as db:
+        taken = await db.scalar(
+            select(User.id).where(func.lower(User.username) == body.username.lower())
+        )
+        if taken is not None:
+            raise Conflict(
+                f"The username {body.username!r} is taken.",
+                errors=[{"field": "username", "message": "is already taken"}],
+            )
+        user = User(
+            username=body.username.lower(),
+            display_name=body.display_name or body.username,
+            role=body.role,
+            password_hash=password_hash,
+            timezone=body.timezone,
+        )
+        db.add(user)
+        try:
+            await db.flush()
+        except IntegrityError:
+            raise Conflict(f"The username {body.username!r} is taken.") from None
+    return json_response(user_json(user), status=201)
+
+
+async def update_user(request: Request) -> Response:
+    actor = current_user(request)
+    user_id = path_id(request, "user_id")
+    body = await read_body(request, UserUpdate)
+    changes = body.model_dump(exclude_unset=True)
+    if user_id != actor.id or set(changes) - {"display_name", "password", "timezone"}:
+        auth.require_role(actor, "admin")
+    for field, value in changes.items():
+        if value is None:
+            raise field_error(field, "may not be null")
+    if "password" in changes:
+        changes["password_hash"] = await hash_password_async(changes.pop("password"))
+    async with request.app.state.db.write() as db:
+        user = await db.get(User, user_id)
+        if user is None:
+            raise NotFound(f"There is no user {user_id}.")
+        if user.id == actor.id and changes.get("active") is False:
+            raise field_error("active", "you cannot deactivate your own account")
+        for field, value in changes.items():
+            setattr(user, field, value)
+    return json_response(user_json(user))
+
+
+async def list_tokens(request: Request) -> Response:
+    actor = current_user(request)
+    limit = page_limit(request)
+    query = select(ApiToken).order_by(ApiToken.id).limit(limit + 1)
+    if actor.role != "admin":
+        query = query.where(ApiToken.user_id == actor.id)
+    cursor = decode_cursor(request, 1)
+    if cursor is not None:
+        if not isinstance(cursor[0], int):
+            raise BadRequest("The cursor is invalid; pass back next_cursor unchanged.")
+        query = query.where(ApiToken.id > cursor[0])
+    async with request.app.state.db.read() as db:
+        tokens = list(await db.scalars(query))
+    more = len(tokens) > limit
+    tokens = tokens[:limit]
+    next_key = [tokens[-1].id] if more else None
+    return json_response(page([token_json(t) for t in tokens], limit, next_key))
+
+
+async def create_token(request: Request) -> Response:
+    actor = current_user(request)
+    auth.require_role(actor, "admin")
+    body = await read_body(request, TokenCreate)
+    async with request.app.state.db.write() as db:
+        owner = actor
+        if body.username is not None:
+            owner = await db.scalar(
+                select(User).where(func.lower(User.username) == body.username.lower())
+            )
+            if owner is None:
+                raise field_error("username", f"there is no user {body.username!r}")
+        token, secret = await auth.create_token(db, owner, body.name)
+        token.user = owner
+        result = {**token_json(token), "token": secret}
+    return json_response(result, status=201)
+
+
+async def revoke_token(request: Request) -> Response:
+    actor = current_user(request)
+    token_id = path_id(request, "token_id")
+    async with request.app.state.db.write() as db:
+        token = await db.get(ApiToken, token_id)
+        if token is None or (actor.role != "admin" and token.user_id != actor.id):
+            raise NotFound(f"There is no token {token_id}.")
+        if token.revoked_at is None:
+            token.revoked_at = utcnow()
+    return Response(status_code=204)

@@ -1,0 +1,274 @@
+"""ASGI middleware: request context and errors, authentication, rate limits.
+
+Order, outermost first: ``RequestMiddleware`` (request id, logs, metrics and
+the one place where unhandled errors become problem responses),
+``AuthenticationMiddleware`` (who is asking, and cross-site request checks),
+``RateLimitMiddleware`` (per-user limits), then the router.
+"""
+
+import logging
+import re
+import time
+import uuid
+from http.cookies import SimpleCookie
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import auth, logs, metrics
+from app.clients import client_address
+from app.problems import (
+    Forbidden,
+    InternalError,
+    Problem,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unauthorized,
+    problem_response,
+)
+from app.ratelimit import RateLimitExceeded
+from app.signatures import signature_of
+
+log = logging.getLogger("app.requests")
+
+EXEMPT_PREFIXES = ("/healthz/", "/metrics", "/static/", "/favicon.ico")
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+DATABASE_RETRY_AFTER = "2"
+
+
+def route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    if route is not None and hasattr(route, "path"):
+        return route.path
+    return metrics.UNMATCHED_ROUTE
+
+
+def match_route(app, scope: Scope) -> str:
+    """Find the template of the route a request will reach, before the router runs."""
+    for route in getattr(app, "routes", []):
+        match, _ = route.matches(scope)
+        if match == Match.FULL:
+            return route.path
+    return metrics.UNMATCHED_ROUTE
+
+
+def is_database_outage(error: BaseException) -> bool:
+    if isinstance(error, PoolTimeout | InterfaceError):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, OperationalError):
+        return True
+    return isinstance(error, ConnectionError | TimeoutError | OSError)
+
+
+class RequestMiddleware:
+    def __init__(self, app: ASGIApp, *, state):
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        supplied = Headers(scope=scope).get("x-request-id", "")
+        rid = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        logs.request_id.set(rid)
+        logs.user_id.set(None)
+        scope.setdefault("state", {})["request_id"] = rid
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+        draining = self.state.health.draining
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                response_started = True
+                headers = MutableHeaders(scope=message)
+                headers["x-request-id"] = rid
+                if draining or self.state.health.draining:
+                    # Ask keep-alive clients to reconnect, so they reach a replica
+                    # that is not shutting down.
+                    headers["connection"] = "close"
+            await send(message)
+
+        metrics.HTTP_IN_FLIGHT.inc()
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception as error:  # noqa: BLE001 - the one place errors become responses
+            if response_started:
+                log.exception("error after the response started", extra={"path": scope["path"]})
+            else:
+                await self.answer_error(error, scope, send_wrapper)
+        finally:
+            metrics.HTTP_IN_FLIGHT.dec()
+            route = route_template(scope)
+            duration = time.perf_counter() - started
+            metrics.HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
+            metrics.HTTP_DURATION.labels(scope["method"], route).observe(duration)
+            log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(duration * 1000, 2),
+                },
+            )
+
+    async def answer_error(self, error: Exception, scope: Scope, send: Send) -> None:
+        route = f"{scope['method']} {route_template(scope)}"
+        if isinstance(error, Problem):
+            problem = error
+        elif is_database_outage(error):
+            log.warning(
+                "database unavailable", extra={"error": f"{type(error).__name__}: {error}"[:500]}
+            )
+            problem = ServiceUnavailable(
+                "The database is unavailable right now; try again in a few seconds.",
+                headers={"Retry-After": DATABASE_RETRY_AFTER},
+            )
+        else:
+            sig = signature_of(error, route)
+            incident = uuid.uuid4().hex[:16]
+            metrics.UNHANDLED_ERRORS.labels(sig.signature).inc()
+            log.error(
+                "unhandled error",
+                exc_info=error,
+                extra={
+                    "signature": sig.signature,
+                    "location": sig.location,
+                    "exception": sig.exception,
+                    "incident_id": incident,
+                    "route": route,
+                },
+            )
+            problem = InternalError(
+                "Something went wrong on the server. The error has been logged; "
+                f"quote incident {incident} when you report it.",
+                incident_id=incident,
+                signature=sig.signature,
+            )
+        await problem_response(problem, scope.get("path"))(scope, _empty_receive, send)
+
+
+async def _empty_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    raw = Headers(scope=scope).get("cookie")
+    if not raw:
+        return None
+    cookie = SimpleCookie()
+    try:
+        cookie.load(raw)
+    except Exception:  # noqa: BLE001 - a malformed cookie header means no session
+        return None
+    morsel = cookie.get(name)
+    return morsel.value if morsel else None
+
+
+def _same_origin(headers: Headers) -> bool:
+    """Tell whether a state-changing request may come from a browser page of another site.
+
+    Browsers send Sec-Fetch-Site or Origin on such requests; a request with
+    neither comes from a script, not from a page another site controls.
+    """
+    fetch_site = headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site in {"same-origin", "none"}
+    origin = headers.get("origin")
+    if origin is None:
+        return True
+    host = headers.get("x-forwarded-host") or headers.get("host") or ""
+    return origin.split("://", 1)[-1].rstrip("/") == host
+
+
+class AuthenticationMiddleware:
+    """Resolve the signed-in user into ``scope["user"]`` and reject cross-site writes."""
+
+    def __init__(self, app: ASGIApp, *, state):
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope["user"] = None
+        path = scope["path"]
+        if path.startswith(EXEMPT_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+
+        headers = Headers(scope=scope)
+        if scope["method"] not in SAFE_METHODS and not _same_origin(headers):
+            raise Forbidden("Cross-site requests may not change data.")
+
+        authorization = headers.get("authorization", "")
+        session_value = _cookie(scope, auth.SESSION_COOKIE)
+        if authorization[:7].lower() == "bearer ":
+            secret = authorization[7:].strip()
+            async with self.state.db.read() as db:
+                scope["user"] = await auth.user_for_token(db, secret)
+            if scope["user"] is None:
+                raise_unauthorized("The API token is invalid or revoked.")
+            scope["auth"] = "token"
+        elif session_value:
+            token = self.state.signer.unsign(session_value)
+            if token is not None:
+                async with self.state.db.read() as db:
+                    scope["user"] = await auth.user_for_session(db, token)
+                scope["session_token"] = token
+            scope["auth"] = "session" if scope["user"] is not None else None
+        if scope["user"] is not None:
+            logs.user_id.set(scope["user"].id)
+        await self.app(scope, receive, send)
+
+
+def raise_unauthorized(detail: str) -> None:
+    raise Unauthorized(detail, headers={"WWW-Authenticate": 'Bearer realm="track"'})
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, state, router):
+        self.app = app
+        self.state = state
+        self.router = router
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        limiter = self.state.limiter
+        user = scope.get("user")
+        if user is not None:
+            key = f"user:{user.id}"
+        else:
+            key = "addr:" + client_address(scope, self.state.settings.trusted_proxies)
+        try:
+            await limiter.hit(key)
+        except RateLimitExceeded as exceeded:
+            metrics.RATE_LIMITED.labels(match_route(self.router, scope)).inc()
+            raise TooManyRequests(
+                f"Too many requests: the limit is {exceeded.item.amount} per "
+                f"{exceeded.item.get_expiry()} seconds. Try again in {exceeded.retry_after} s.",
+                retry_after=exceeded.retry_after,
+                headers={
+                    "Retry-After": str(exceeded.retry_after),
+                    "RateLimit-Policy": limiter.policy_header(),
+                    "RateLimit": (
+                        f'"{limiter.item_name(exceeded.item)}";r={exceeded.remaining};'
+                        f"t={exceeded.retry_after}"
+                    ),
+                },
+            ) from None
+        await self.app(scope, receive, send)
