@@ -115,7 +115,7 @@ def load_settings(env: dict | None = None, *, demo: bool = False) -> Settings:
             "TRACK_RATE_LIMIT_STORAGE must start with memory://, redis:// or rediss://"
         )
 
-    memory_kib = int(_number(env, "TRACK_PASSWORD_HASH_MEMORY_KIB", 65536, minimum=8))
+    memory_kib = int(_number(env, "TRACK_PASSWORD_HASH_MEMORY_KIB", 65536, minimum=64))
     return Settings(
         database_url=env.get("TRACK_DATABASE_URL", DEFAULT_DATABASE_URL),
         secret_key=secret_key,

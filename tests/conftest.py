@@ -2,6 +2,8 @@ import pytest
 
 from tests.components import in_ci
 
+pytest_plugins = ["tests.fixtures"]
+
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     skipped = terminalreporter.stats.get("skipped", [])
