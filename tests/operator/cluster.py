@@ -199,16 +199,27 @@ class Workloads:
                 "namespace": self.namespace,
                 "uid": rs_uid,
                 "ownerReferences": [
-                    {"apiVersion": "apps/v1", "kind": "Deployment", "name": name, "uid": uid,
-                     "controller": True}
+                    {
+                        "apiVersion": "apps/v1",
+                        "kind": "Deployment",
+                        "name": name,
+                        "uid": uid,
+                        "controller": True,
+                    }
                 ],
             },
         }
         self.cluster.create(f"/apis/apps/v1/namespaces/{self.namespace}/replicasets", replicaset)
         return {"deployment": deployment, "replicaset": replicaset}
 
-    def pod(self, name: str, owner: dict[str, Any] | None, *, containers: tuple[str, ...] = ("api",),
-            labels: dict[str, str] | None = None) -> dict[str, Any]:
+    def pod(
+        self,
+        name: str,
+        owner: dict[str, Any] | None,
+        *,
+        containers: tuple[str, ...] = ("api",),
+        labels: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         meta: dict[str, Any] = {
             "name": name,
             "namespace": self.namespace,
@@ -216,11 +227,15 @@ class Workloads:
             "labels": labels if labels is not None else {"app.kubernetes.io/part-of": "track"},
         }
         if owner is not None:
-            meta["ownerReferences"] = [{
-                "apiVersion": owner["apiVersion"], "kind": owner["kind"],
-                "name": owner["metadata"]["name"], "uid": owner["metadata"]["uid"],
-                "controller": True,
-            }]
+            meta["ownerReferences"] = [
+                {
+                    "apiVersion": owner["apiVersion"],
+                    "kind": owner["kind"],
+                    "name": owner["metadata"]["name"],
+                    "uid": owner["metadata"]["uid"],
+                    "controller": True,
+                }
+            ]
         pod = {
             "apiVersion": "v1",
             "kind": "Pod",
@@ -230,8 +245,13 @@ class Workloads:
                 "phase": "Running",
                 "conditions": [{"type": "Ready", "status": "True"}],
                 "containerStatuses": [
-                    {"name": c, "restartCount": 0, "ready": True,
-                     "containerID": f"containerd://{uuid.uuid4().hex}", "state": {"running": {}}}
+                    {
+                        "name": c,
+                        "restartCount": 0,
+                        "ready": True,
+                        "containerID": f"containerd://{uuid.uuid4().hex}",
+                        "state": {"running": {}},
+                    }
                     for c in containers
                 ],
             },
@@ -240,9 +260,17 @@ class Workloads:
         self.pods[name] = pod
         return pod
 
-    def crash(self, pod_name: str, *, container: str = "api", message: str | None = None,
-              reason: str = "Error", exit_code: int = 1, restarts: int = 1,
-              started_offset: float = -30.0) -> dict[str, Any]:
+    def crash(
+        self,
+        pod_name: str,
+        *,
+        container: str = "api",
+        message: str | None = None,
+        reason: str = "Error",
+        exit_code: int = 1,
+        restarts: int = 1,
+        started_offset: float = -30.0,
+    ) -> dict[str, Any]:
         """Record `restarts` restarts of a container; the last one has the given details."""
         pod = self.pods[pod_name]
         status = copy.deepcopy(pod["status"])
@@ -277,12 +305,24 @@ class Workloads:
         self.cluster.patch(path, {"metadata": {"annotations": {"test/touch": value}}})
 
 
-def crash_report(signature: str, *, exception: str = "RuntimeError",
-                 location: str = "app/api/admin.py:inject_fault:57",
-                 route: str = "POST /api/v1/admin/faults",
-                 message: str = "fault drill: crash requested") -> str:
-    return json.dumps({"track_crash": 1, "signature": signature, "exception": exception,
-                       "location": location, "route": route, "message": message})
+def crash_report(
+    signature: str,
+    *,
+    exception: str = "RuntimeError",
+    location: str = "app/api/admin.py:inject_fault:57",
+    route: str = "POST /api/v1/admin/faults",
+    message: str = "fault drill: crash requested",
+) -> str:
+    return json.dumps(
+        {
+            "track_crash": 1,
+            "signature": signature,
+            "exception": exception,
+            "location": location,
+            "route": route,
+            "message": message,
+        }
+    )
 
 
 @contextlib.contextmanager

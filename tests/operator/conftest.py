@@ -50,18 +50,26 @@ def _healthy(port: int) -> bool:
 
 
 @pytest.fixture()
-def run_operator(cluster: FakeCluster, operator_env: dict[str, str],
-                 monkeypatch: pytest.MonkeyPatch) -> Callable[..., contextlib.AbstractContextManager]:
+def run_operator(
+    cluster: FakeCluster, operator_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., contextlib.AbstractContextManager]:
     """Return a context manager that runs the operator until the block ends."""
 
     @contextlib.contextmanager
-    def run(extra_args: tuple[str, ...] = ("--standalone",),
-            **env: str) -> Iterator[KopfRunner]:
+    def run(extra_args: tuple[str, ...] = ("--standalone",), **env: str) -> Iterator[KopfRunner]:
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         health_port = free_port()
-        args = ["run", "-m", "track_operator", "--namespace", NAMESPACE,
-                "--liveness", f"http://127.0.0.1:{health_port}/healthz", *extra_args]
+        args = [
+            "run",
+            "-m",
+            "track_operator",
+            "--namespace",
+            NAMESPACE,
+            "--liveness",
+            f"http://127.0.0.1:{health_port}/healthz",
+            *extra_args,
+        ]
         with KopfRunner(args, timeout=30) as runner:
             wait_for(lambda: _healthy(health_port), timeout=20, what="operator liveness")
             yield runner
