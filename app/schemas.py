@@ -194,7 +194,7 @@ class TokenCreate(Body):
 
 
 class FaultDrill(Body):
-    kind: Literal["raise", "crash", "block"]
+    kind: Literal["raise", "crash", "block", "sleep"]
     seconds: Annotated[float, Field(gt=0, le=600)] = 10
 
 

@@ -1,5 +1,6 @@
 """Fault drills: deliberate failures for testing recovery, off unless enabled."""
 
+import asyncio
 import time
 
 from starlette.requests import Request
@@ -28,6 +29,10 @@ async def inject_fault(request: Request) -> Response:
             raise FaultDrillError("fault drill: crash requested")
         except FaultDrillError as error:
             crash(error, request.app.state.settings.termination_log, "POST /api/v1/admin/faults")
-    # Blocking the loop on purpose is the point of this drill.
-    time.sleep(drill.seconds)
+    if drill.kind == "sleep":
+        # A slow request that leaves the loop free, as a slow database call would.
+        await asyncio.sleep(drill.seconds)
+    else:
+        # Blocking the loop on purpose is the point of this drill.
+        time.sleep(drill.seconds)
     return json_response({"kind": drill.kind, "seconds": drill.seconds})
