@@ -1,7 +1,8 @@
 """Regenerate the packaging files that are derived from other files.
 
-1. charts/track/files/: copies of the Grafana dashboards and the alert rules, because Helm
-   can only read files inside the chart directory.
+1. charts/track/files/: copies of the Grafana dashboards and the alert rules, and
+   charts/track/crds/: a copy of operator/manifests/crd.yaml, because Helm can only read files
+   inside the chart directory.
 2. k8s/: the chart rendered with its default values (release "track", namespace "track") as
    plain manifests for "kubectl apply -k k8s/". The Secret the chart would generate is left
    out, because committed manifests must not carry a secret key: kustomize builds it from
@@ -61,6 +62,10 @@ def chart_file_copies() -> dict[Path, str]:
         files[CHART / "files" / "dashboards" / dashboard.name] = dashboard.read_text()
     rules = GRAFANA / "alerts" / "track-alerts.yaml"
     files[CHART / "files" / "track-alerts.yaml"] = rules.read_text()
+    # The operator's CRD is the source; Helm installs CRDs only from the chart's crds/.
+    operator_crd = ROOT / "operator" / "manifests" / "crd.yaml"
+    if operator_crd.exists():
+        files[CHART / "crds" / "failurepatterns.track.dev.yaml"] = operator_crd.read_text()
     return files
 
 

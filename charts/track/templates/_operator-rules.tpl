@@ -1,40 +1,32 @@
 {{/*
-RBAC rules the operator needs in every mode, at cluster scope.
+RBAC rules of the operator, the same as operator/manifests/rbac-namespaced.yaml and
+rbac-cluster.yaml (a packaging test compares them). Call with (dict "peering" "kopfpeerings")
+in a Role, or (dict "peering" "clusterkopfpeerings") in the cluster-wide ClusterRole.
 */}}
-{{- define "track.operator.clusterRules" -}}
-# kopf lists CRDs at startup to find the resources it serves.
-- apiGroups: ["apiextensions.k8s.io"]
-  resources: ["customresourcedefinitions"]
-  verbs: ["get", "list", "watch"]
-# kopf lists namespaces to resolve namespace patterns and cluster-wide watching.
-- apiGroups: [""]
-  resources: ["namespaces"]
-  verbs: ["get", "list", "watch"]
-{{- end }}
-
-{{/*
-RBAC rules the operator needs in each namespace it watches.
-*/}}
-{{- define "track.operator.namespacedRules" -}}
-# Restarts and termination messages are read from pod status.
+{{- define "track.operator.rules" -}}
+# Read pods: the operator never writes to them.
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["get", "list", "watch"]
-# A pod's owner chain (ReplicaSet -> Deployment, StatefulSet) names the workload.
+# Events: list to find its own after a restart and to spot liveness-probe kills; write its own.
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["list", "create", "patch"]
+# A pod's owner chain (ReplicaSet -> Deployment, StatefulSet, Job) names the workload.
 - apiGroups: ["apps"]
   resources: ["replicasets", "deployments", "statefulsets", "daemonsets"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["get"]
 - apiGroups: ["batch"]
   resources: ["jobs"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["get"]
 - apiGroups: ["track.dev"]
   resources: ["failurepatterns"]
-  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch"]
 - apiGroups: ["track.dev"]
   resources: ["failurepatterns/status"]
-  verbs: ["get", "patch", "update"]
-# Events about patterns and kopf's own handler events.
-- apiGroups: ["", "events.k8s.io"]
-  resources: ["events"]
-  verbs: ["create", "patch", "update"]
+  verbs: ["get", "patch"]
+# kopf peering, used when TRACK_OPERATOR_STANDALONE is unset and the KopfPeering CRDs exist.
+- apiGroups: ["kopf.dev"]
+  resources: [{{ .peering | quote }}]
+  verbs: ["get", "list", "watch", "patch"]
 {{- end }}
