@@ -312,8 +312,8 @@ def test_operator_namespaced_by_default(helm):
     assert "TRACK_OPERATOR_CLUSTER_WIDE" not in env
     role = only(objects, "Role", "track-operator")
     assert any("pods" in rule["resources"] for rule in role["rules"])
-    cluster_role = only(objects, "ClusterRole", "track-operator")
-    assert not any("pods" in rule["resources"] for rule in cluster_role["rules"])
+    assert find(objects, "ClusterRole") == []
+    assert find(objects, "ClusterRoleBinding") == []
 
 
 def test_operator_watch_namespaces_get_roles(helm):
