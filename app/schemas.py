@@ -30,7 +30,7 @@ def _clean_text(value: str, *, multiline: bool) -> str:
     if _SURROGATE.search(value):
         raise ValueError("contains an unpaired surrogate, which is not valid text")
     value = unicodedata.normalize("NFC", value)
-    if _CONTROL.search(value) or (not multiline and ("\n" in value or "\r" in value)):
+    if _CONTROL.search(value) or (not multiline and any(c in value for c in "\t\n\r")):
         raise ValueError("contains control characters")
     return value.strip()
 

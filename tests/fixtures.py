@@ -106,13 +106,13 @@ def database_url(request, tmp_path):
         url = f"sqlite:///{tmp_path / 'track.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
-        _migrate(url)
+        migrate_database(url)
         _truncate_postgres(url)
-    _migrate(url)
+    migrate_database(url)
     return url
 
 
-def _migrate(url: str) -> None:
+def migrate_database(url: str) -> None:
     from app.db import Database
     from app.migrate import migrate
 

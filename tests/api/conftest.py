@@ -19,7 +19,9 @@ def office(track):
         json={"name": "Structural Design", "planned_hours": 10},
     ).json()
     for name in ("emma", "jonas"):
-        response = manager.post(f"/api/v1/projects/{project['id']}/members", json={"username": name})
+        response = manager.post(
+            f"/api/v1/projects/{project['id']}/members", json={"username": name}
+        )
         assert response.status_code == 201
     return {
         "track": track,

@@ -65,8 +65,12 @@ def test_day_total_exactly_24_allowed(office):
 
 
 def test_day_total_is_per_user(office):
-    assert office["emma"].post("/api/v1/worklogs", json=log_body(office, hours=20)).status_code == 201
-    assert office["jonas"].post("/api/v1/worklogs", json=log_body(office, hours=20)).status_code == 201
+    assert (
+        office["emma"].post("/api/v1/worklogs", json=log_body(office, hours=20)).status_code == 201
+    )
+    assert (
+        office["jonas"].post("/api/v1/worklogs", json=log_body(office, hours=20)).status_code == 201
+    )
 
 
 def test_update_checks_day_total(office):
@@ -83,7 +87,9 @@ def test_phase_of_other_project_rejected(office):
     manager = office["manager"]
     other = manager.post("/api/v1/projects", json={"name": "Other"}).json()
     foreign = manager.post(f"/api/v1/projects/{other['id']}/phases", json={"name": "Survey"}).json()
-    response = office["emma"].post("/api/v1/worklogs", json=log_body(office, phase_id=foreign["id"]))
+    response = office["emma"].post(
+        "/api/v1/worklogs", json=log_body(office, phase_id=foreign["id"])
+    )
     assert response.status_code == 422
     message = field_messages(response)["phase_id"]
     assert "does not belong" in message
@@ -126,9 +132,13 @@ def test_tomorrow_uses_users_time_zone(track):
         return (dt.datetime.now(ZoneInfo(zone)).date() + dt.timedelta(days=1)).isoformat()
 
     body = {"project_id": project["id"], "hours": 1}
-    east = far_east.post("/api/v1/worklogs", json={**body, "work_date": tomorrow("Pacific/Kiritimati")})
+    east = far_east.post(
+        "/api/v1/worklogs", json={**body, "work_date": tomorrow("Pacific/Kiritimati")}
+    )
     assert east.status_code == 201
-    west = far_west.post("/api/v1/worklogs", json={**body, "work_date": tomorrow("Pacific/Kiritimati")})
+    west = far_west.post(
+        "/api/v1/worklogs", json={**body, "work_date": tomorrow("Pacific/Kiritimati")}
+    )
     if tomorrow("Pacific/Kiritimati") > tomorrow("Pacific/Pago_Pago"):
         assert west.status_code == 422
         assert "Pacific/Pago_Pago" in field_messages(west)["work_date"]
@@ -143,7 +153,10 @@ def test_invalid_dates_rejected(office, value):
 
 def test_description_limit(office):
     emma = office["emma"]
-    assert emma.post("/api/v1/worklogs", json=log_body(office, description="x" * 1024)).status_code == 201
+    assert (
+        emma.post("/api/v1/worklogs", json=log_body(office, description="x" * 1024)).status_code
+        == 201
+    )
     response = emma.post("/api/v1/worklogs", json=log_body(office, description="x" * 1025, hours=1))
     assert response.status_code == 422
     assert "1024" in field_messages(response)["description"]
@@ -164,7 +177,10 @@ def test_non_member_cannot_log(office):
 def test_archived_project_takes_no_logs(office):
     manager = office["manager"]
     project_id = office["project"]["id"]
-    assert manager.patch(f"/api/v1/projects/{project_id}", json={"status": "archived"}).status_code == 200
+    assert (
+        manager.patch(f"/api/v1/projects/{project_id}", json={"status": "archived"}).status_code
+        == 200
+    )
     response = office["emma"].post("/api/v1/worklogs", json=log_body(office))
     assert response.status_code == 422
     assert "archived" in field_messages(response)["project_id"]
@@ -176,7 +192,9 @@ def test_engineer_changes_only_own_logs(office):
     assert jonas.patch(f"/api/v1/worklogs/{log['id']}", json={"hours": 2}).status_code == 403
     assert jonas.delete(f"/api/v1/worklogs/{log['id']}").status_code == 403
     assert jonas.get(f"/api/v1/worklogs/{log['id']}").status_code == 404
-    assert office["emma"].patch(f"/api/v1/worklogs/{log['id']}", json={"hours": 2}).status_code == 200
+    assert (
+        office["emma"].patch(f"/api/v1/worklogs/{log['id']}", json={"hours": 2}).status_code == 200
+    )
 
 
 def test_manager_edit_records_who_changed(office):

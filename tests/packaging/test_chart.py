@@ -116,9 +116,9 @@ def test_probes_use_health_endpoints(helm):
 def test_termination_message_falls_back_to_logs(helm):
     container = server_container(render(helm))
     assert container["terminationMessagePolicy"] == "FallbackToLogsOnError"
-    assert env_of(container)["TRACK_TERMINATION_LOG"]["value"] == container[
-        "terminationMessagePath"
-    ]
+    assert (
+        env_of(container)["TRACK_TERMINATION_LOG"]["value"] == container["terminationMessagePath"]
+    )
 
 
 def test_grace_period_exceeds_drain(helm):
@@ -370,9 +370,7 @@ def test_service_monitors_match_services(helm):
     assert len(monitors) == 2
     for monitor in monitors:
         selector = monitor["spec"]["selector"]["matchLabels"]
-        matched = [
-            s for s in services if selector.items() <= s["metadata"]["labels"].items()
-        ]
+        matched = [s for s in services if selector.items() <= s["metadata"]["labels"].items()]
         assert len(matched) == 1, monitor["metadata"]["name"]
         port_names = {port["name"] for port in matched[0]["spec"]["ports"]}
         assert monitor["spec"]["endpoints"][0]["port"] in port_names

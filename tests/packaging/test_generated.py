@@ -13,7 +13,9 @@ def diff_report(stale, expected) -> str:
     for path in stale:
         old = path.read_text().splitlines() if path.exists() else []
         new = expected.get(path, "").splitlines()
-        lines += difflib.unified_diff(old, new, str(path.relative_to(ROOT)), "expected", lineterm="")
+        lines += difflib.unified_diff(
+            old, new, str(path.relative_to(ROOT)), "expected", lineterm=""
+        )
     return "\n".join(lines[:200])
 
 
@@ -22,9 +24,7 @@ def test_k8s_and_chart_copies_current(helm):
     render_packaging = load_script("render_packaging")
     expected = render_packaging.expected_files(helm)
     stale = render_packaging.stale_generated_files(expected)
-    assert stale == [], (
-        "run: python scripts/render_packaging.py\n" + diff_report(stale, expected)
-    )
+    assert stale == [], "run: python scripts/render_packaging.py\n" + diff_report(stale, expected)
 
 
 def test_dashboards_current():
@@ -52,9 +52,7 @@ def test_k8s_secret_keys_documented():
     render_packaging = load_script("render_packaging")
     example = (ROOT / "k8s" / "secrets.env.example").read_text()
     keys = {
-        line.split("=", 1)[0]
-        for line in example.splitlines()
-        if line and not line.startswith("#")
+        line.split("=", 1)[0] for line in example.splitlines() if line and not line.startswith("#")
     }
     assert keys == set(render_packaging.SECRET_KEYS)
     assert "secrets.env" in (ROOT / "k8s" / ".gitignore").read_text().split()

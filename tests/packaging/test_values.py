@@ -89,9 +89,7 @@ def test_every_value_commented():
     commented = commented_paths(VALUES_TEXT)
     # A value needs a comment unless it only groups other values.
     needing = [
-        path
-        for path in schema_leaf_paths(SCHEMA)
-        if path[0] != "global" and not _is_group(path)
+        path for path in schema_leaf_paths(SCHEMA) if path[0] != "global" and not _is_group(path)
     ]
     uncommented = [".".join(path) for path in needing if path not in commented]
     assert uncommented == []
