@@ -19,6 +19,7 @@ DASHBOARD_DIR = ROOT / "grafana" / "dashboards"
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 NS = 'namespace=~"$namespace"'
 RATE = "$__rate_interval"
+PATTERNS = f"track_operator_pattern_occurrences_total{{{NS}}}"
 
 
 @dataclass
@@ -270,11 +271,12 @@ RECOVERY = [
                 f"(track_operator_pattern_occurrences_total{{{NS}}})",
                 instant=True,
             ),
-            # The last 5-minute step in 7 days in which the counter grew, in milliseconds.
+            # The last 1-minute step in 7 days in which the counter grew or first appeared,
+            # in milliseconds for Grafana's date unit.
             Target(
                 "1000 * max by (namespace, workload, signature, location) (last_over_time("
-                f"(timestamp(changes(track_operator_pattern_occurrences_total{{{NS}}}[5m]) > 0))"
-                "[7d:5m]))",
+                f"timestamp((changes({PATTERNS}[5m]) > 0) or ({PATTERNS} unless {PATTERNS} offset 5m))"
+                "[7d:1m]))",
                 instant=True,
             ),
         ],
