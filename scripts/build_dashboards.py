@@ -17,9 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DASHBOARD_DIR = ROOT / "grafana" / "dashboards"
 
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
-NS = 'namespace=~"$namespace"'
+IN_NAMESPACE = 'namespace=~"$namespace"'
 RATE = "$__rate_interval"
-PATTERNS = f"track_operator_pattern_occurrences_total{{{NS}}}"
+PATTERNS = f"track_operator_pattern_occurrences_total{{{IN_NAMESPACE}}}"
 
 
 @dataclass
@@ -45,7 +45,7 @@ class Panel:
     extra: dict = field(default_factory=dict)
 
 
-def quantiles(metric: str, by: str, where: str = NS) -> list[Target]:
+def quantiles(metric: str, by: str, where: str = IN_NAMESPACE) -> list[Target]:
     """Return p50, p95 and p99 targets of a histogram, one series per value of `by`."""
     targets = []
     for q in (0.5, 0.95, 0.99):
@@ -61,7 +61,7 @@ SERVICE_OVERVIEW = [
     Panel(
         "Requests per second",
         "stat",
-        [Target(f"sum(rate(track_http_requests_total{{{NS}}}[{RATE}]))")],
+        [Target(f"sum(rate(track_http_requests_total{{{IN_NAMESPACE}}}[{RATE}]))")],
         unit="reqps",
         width=4,
         height=4,
@@ -71,8 +71,8 @@ SERVICE_OVERVIEW = [
         "stat",
         [
             Target(
-                f'sum(rate(track_http_requests_total{{{NS},status=~"5.."}}[{RATE}]))'
-                f" / sum(rate(track_http_requests_total{{{NS}}}[{RATE}]))"
+                f'sum(rate(track_http_requests_total{{{IN_NAMESPACE},status=~"5.."}}[{RATE}]))'
+                f" / sum(rate(track_http_requests_total{{{IN_NAMESPACE}}}[{RATE}]))"
             )
         ],
         unit="percentunit",
@@ -85,8 +85,8 @@ SERVICE_OVERVIEW = [
         "stat",
         [
             Target(
-                f'1 - sum(increase(track_http_requests_total{{{NS},status=~"5.."}}[30d]))'
-                f" / sum(increase(track_http_requests_total{{{NS}}}[30d]))"
+                f'1 - sum(increase(track_http_requests_total{{{IN_NAMESPACE},status=~"5.."}}[30d]))'
+                f" / sum(increase(track_http_requests_total{{{IN_NAMESPACE}}}[30d]))"
             )
         ],
         description="Share of requests without a 5xx status; red below 99.5%.",
@@ -100,8 +100,8 @@ SERVICE_OVERVIEW = [
         "stat",
         [
             Target(
-                f'1 - (sum(increase(track_http_requests_total{{{NS},status=~"5.."}}[30d]))'
-                f" / sum(increase(track_http_requests_total{{{NS}}}[30d]))) / (1 - $slo)"
+                f'1 - (sum(increase(track_http_requests_total{{{IN_NAMESPACE},status=~"5.."}}[30d]))'
+                f" / sum(increase(track_http_requests_total{{{IN_NAMESPACE}}}[30d]))) / (1 - $slo)"
             )
         ],
         description="1 means no failed request yet; 0 means the SLO is used up.",
@@ -113,7 +113,7 @@ SERVICE_OVERVIEW = [
     Panel(
         "Pods ready",
         "stat",
-        [Target(f"sum(max by (namespace, instance) (track_ready{{{NS}}}))")],
+        [Target(f"sum(max by (namespace, instance) (track_ready{{{IN_NAMESPACE}}}))")],
         description="Pods whose readiness check passes, as the pods report it.",
         width=4,
         height=4,
@@ -122,7 +122,7 @@ SERVICE_OVERVIEW = [
     Panel(
         "Requests in flight",
         "stat",
-        [Target(f"sum(track_http_requests_in_flight{{{NS}}})")],
+        [Target(f"sum(track_http_requests_in_flight{{{IN_NAMESPACE}}})")],
         width=4,
         height=4,
     ),
@@ -131,7 +131,7 @@ SERVICE_OVERVIEW = [
         "timeseries",
         [
             Target(
-                f"sum by (route) (rate(track_http_requests_total{{{NS}}}[{RATE}]))",
+                f"sum by (route) (rate(track_http_requests_total{{{IN_NAMESPACE}}}[{RATE}]))",
                 "{{route}}",
             )
         ],
@@ -142,8 +142,8 @@ SERVICE_OVERVIEW = [
         "timeseries",
         [
             Target(
-                f'sum by (route) (rate(track_http_requests_total{{{NS},status=~"5.."}}[{RATE}]))'
-                f" / sum by (route) (rate(track_http_requests_total{{{NS}}}[{RATE}]))",
+                f'sum by (route) (rate(track_http_requests_total{{{IN_NAMESPACE},status=~"5.."}}[{RATE}]))'
+                f" / sum by (route) (rate(track_http_requests_total{{{IN_NAMESPACE}}}[{RATE}]))",
                 "{{route}}",
             )
         ],
@@ -160,20 +160,20 @@ SERVICE_OVERVIEW = [
     Panel(
         "Requests in flight by pod",
         "timeseries",
-        [Target(f"sum by (instance) (track_http_requests_in_flight{{{NS}}})", "{{instance}}")],
+        [Target(f"sum by (instance) (track_http_requests_in_flight{{{IN_NAMESPACE}}})", "{{instance}}")],
         width=8,
     ),
     Panel(
         "Pods ready over time",
         "timeseries",
         [
-            Target(f"sum(max by (namespace, instance) (track_ready{{{NS}}}))", "ready (service)"),
+            Target(f"sum(max by (namespace, instance) (track_ready{{{IN_NAMESPACE}}}))", "ready (service)"),
             Target(
-                f"sum by (workload) (track_operator_workload_pods_ready{{{NS}}})",
+                f"sum by (workload) (track_operator_workload_pods_ready{{{IN_NAMESPACE}}})",
                 "ready {{workload}} (operator)",
             ),
             Target(
-                f"sum by (workload) (track_operator_workload_pods{{{NS}}})",
+                f"sum by (workload) (track_operator_workload_pods{{{IN_NAMESPACE}}})",
                 "pods {{workload}} (operator)",
             ),
         ],
@@ -185,7 +185,7 @@ SERVICE_OVERVIEW = [
         [
             Target(
                 "histogram_quantile(0.95, sum by (operation, le) "
-                f"(rate(track_db_query_duration_seconds_bucket{{{NS}}}[{RATE}])))",
+                f"(rate(track_db_query_duration_seconds_bucket{{{IN_NAMESPACE}}}[{RATE}])))",
                 "{{operation}}",
             )
         ],
@@ -195,13 +195,13 @@ SERVICE_OVERVIEW = [
     Panel(
         "Work logs created per second",
         "timeseries",
-        [Target(f"sum(rate(track_worklogs_created_total{{{NS}}}[{RATE}]))", "created")],
+        [Target(f"sum(rate(track_worklogs_created_total{{{IN_NAMESPACE}}}[{RATE}]))", "created")],
         unit="ops",
     ),
     Panel(
         "Versions running",
         "timeseries",
-        [Target(f"count by (version) (track_build_info{{{NS}}})", "{{version}}")],
+        [Target(f"count by (version) (track_build_info{{{IN_NAMESPACE}}})", "{{version}}")],
     ),
 ]
 
@@ -209,7 +209,7 @@ RECOVERY = [
     Panel(
         "Restarts, 24 hours",
         "stat",
-        [Target(f"sum(increase(track_operator_restarts_total{{{NS}}}[24h]))")],
+        [Target(f"sum(increase(track_operator_restarts_total{{{IN_NAMESPACE}}}[24h]))")],
         width=6,
         height=4,
         thresholds=[(None, "green"), (1, "orange"), (10, "red")],
@@ -217,7 +217,7 @@ RECOVERY = [
     Panel(
         "Recurring failure patterns",
         "stat",
-        [Target(f"sum(track_operator_recurring_patterns{{{NS}}})")],
+        [Target(f"sum(track_operator_recurring_patterns{{{IN_NAMESPACE}}})")],
         width=6,
         height=4,
         thresholds=[(None, "green"), (1, "red")],
@@ -242,7 +242,7 @@ RECOVERY = [
         [
             Target(
                 "histogram_quantile(0.95, sum by (le) "
-                f"(rate(track_operator_recovery_seconds_bucket{{{NS}}}[{RATE}])))"
+                f"(rate(track_operator_recovery_seconds_bucket{{{IN_NAMESPACE}}}[{RATE}])))"
             )
         ],
         description="Time from a container's finish until its pod is Ready again.",
@@ -256,7 +256,7 @@ RECOVERY = [
         [
             Target(
                 "sum by (namespace, workload, reason) "
-                f"(increase(track_operator_restarts_total{{{NS}}}[{RATE}]))",
+                f"(increase(track_operator_restarts_total{{{IN_NAMESPACE}}}[{RATE}]))",
                 "{{namespace}}/{{workload}} {{reason}}",
             )
         ],
@@ -268,7 +268,7 @@ RECOVERY = [
         [
             Target(
                 "sum by (namespace, workload, signature, location) "
-                f"(track_operator_pattern_occurrences_total{{{NS}}})",
+                f"(track_operator_pattern_occurrences_total{{{IN_NAMESPACE}}})",
                 instant=True,
             ),
             # The last 1-minute step in 7 days in which the counter grew or first appeared,
@@ -336,7 +336,7 @@ RECOVERY = [
         [
             Target(
                 f"histogram_quantile({q}, sum by (workload, le) "
-                f"(rate(track_operator_recovery_seconds_bucket{{{NS}}}[{RATE}])))",
+                f"(rate(track_operator_recovery_seconds_bucket{{{IN_NAMESPACE}}}[{RATE}])))",
                 f"p{round(q * 100)} {{{{workload}}}}",
             )
             for q in (0.5, 0.95)
@@ -349,11 +349,11 @@ RECOVERY = [
         "timeseries",
         [
             Target(
-                f"sum by (namespace, workload) (track_operator_workload_pods_ready{{{NS}}})",
+                f"sum by (namespace, workload) (track_operator_workload_pods_ready{{{IN_NAMESPACE}}})",
                 "ready {{namespace}}/{{workload}}",
             ),
             Target(
-                f"sum by (namespace, workload) (track_operator_workload_pods{{{NS}}})",
+                f"sum by (namespace, workload) (track_operator_workload_pods{{{IN_NAMESPACE}}})",
                 "pods {{namespace}}/{{workload}}",
             ),
         ],
@@ -364,7 +364,7 @@ RECOVERY = [
         "timeseries",
         [
             Target(
-                f"sum by (signature) (increase(track_unhandled_errors_total{{{NS}}}[{RATE}]))",
+                f"sum by (signature) (increase(track_unhandled_errors_total{{{IN_NAMESPACE}}}[{RATE}]))",
                 "{{signature}}",
             )
         ],
@@ -374,7 +374,7 @@ RECOVERY = [
         "timeseries",
         [
             Target(
-                f"sum by (signature) (increase(track_client_errors_total{{{NS}}}[{RATE}]))",
+                f"sum by (signature) (increase(track_client_errors_total{{{IN_NAMESPACE}}}[{RATE}]))",
                 "{{signature}}",
             )
         ],
@@ -405,7 +405,7 @@ RATE_LIMITS = [
     Panel(
         "Rate-limited requests per second",
         "stat",
-        [Target(f"sum(rate(track_rate_limited_total{{{NS}}}[{RATE}]))")],
+        [Target(f"sum(rate(track_rate_limited_total{{{IN_NAMESPACE}}}[{RATE}]))")],
         unit="reqps",
         width=6,
         height=4,
@@ -415,8 +415,8 @@ RATE_LIMITS = [
         "stat",
         [
             Target(
-                f"sum(rate(track_rate_limited_total{{{NS}}}[{RATE}]))"
-                f" / sum(rate(track_http_requests_total{{{NS}}}[{RATE}]))"
+                f"sum(rate(track_rate_limited_total{{{IN_NAMESPACE}}}[{RATE}]))"
+                f" / sum(rate(track_http_requests_total{{{IN_NAMESPACE}}}[{RATE}]))"
             )
         ],
         unit="percentunit",
@@ -427,7 +427,7 @@ RATE_LIMITS = [
     Panel(
         "Limited users, last 5 minutes",
         "stat",
-        [Target(f"max(track_rate_limited_users{{{NS}}})")],
+        [Target(f"max(track_rate_limited_users{{{IN_NAMESPACE}}})")],
         description="Distinct users limited in the last 5 minutes, the largest count of any pod.",
         width=6,
         height=4,
@@ -435,7 +435,7 @@ RATE_LIMITS = [
     Panel(
         "Storage errors, 1 hour",
         "stat",
-        [Target(f"sum(increase(track_rate_limit_storage_errors_total{{{NS}}}[1h]))")],
+        [Target(f"sum(increase(track_rate_limit_storage_errors_total{{{IN_NAMESPACE}}}[1h]))")],
         description="Failed calls to the rate-limit storage (Redis).",
         width=6,
         height=4,
@@ -446,7 +446,7 @@ RATE_LIMITS = [
         "timeseries",
         [
             Target(
-                f"sum by (route) (rate(track_rate_limited_total{{{NS}}}[{RATE}]))",
+                f"sum by (route) (rate(track_rate_limited_total{{{IN_NAMESPACE}}}[{RATE}]))",
                 "{{route}}",
             )
         ],
@@ -457,8 +457,8 @@ RATE_LIMITS = [
         "timeseries",
         [
             Target(
-                f"sum by (route) (rate(track_rate_limited_total{{{NS}}}[{RATE}]))"
-                f" / sum by (route) (rate(track_http_requests_total{{{NS}}}[{RATE}]))",
+                f"sum by (route) (rate(track_rate_limited_total{{{IN_NAMESPACE}}}[{RATE}]))"
+                f" / sum by (route) (rate(track_http_requests_total{{{IN_NAMESPACE}}}[{RATE}]))",
                 "{{route}}",
             )
         ],
@@ -467,7 +467,7 @@ RATE_LIMITS = [
     Panel(
         "Limited users by pod",
         "timeseries",
-        [Target(f"max by (instance) (track_rate_limited_users{{{NS}}})", "{{instance}}")],
+        [Target(f"max by (instance) (track_rate_limited_users{{{IN_NAMESPACE}}})", "{{instance}}")],
     ),
     Panel(
         "Storage errors by pod",
@@ -475,7 +475,7 @@ RATE_LIMITS = [
         [
             Target(
                 "sum by (instance) "
-                f"(increase(track_rate_limit_storage_errors_total{{{NS}}}[{RATE}]))",
+                f"(increase(track_rate_limit_storage_errors_total{{{IN_NAMESPACE}}}[{RATE}]))",
                 "{{instance}}",
             )
         ],
