@@ -247,10 +247,16 @@ class ServerProcess:
             "--workers",
             str(self.workers),
         ]
-        output = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        self.process = subprocess.Popen(
-            command, env=self.env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT
-        )
+        if self.log_path:
+            # The child keeps its own copy of the descriptor; ours can close at once.
+            with open(self.log_path, "ab") as output:
+                self.process = subprocess.Popen(
+                    command, env=self.env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT
+                )
+        else:
+            self.process = subprocess.Popen(
+                command, env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+            )
         if wait:
             self.wait_ready()
         return self

@@ -43,3 +43,14 @@ def log_body(office, **changes) -> dict:
     }
     body.update(changes)
     return body
+
+
+@pytest.fixture(scope="module")
+def shared_app_client(tmp_path_factory):
+    from tests.fixtures import Track, base_env, migrate_database
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('openapi') / 'track.db'}"
+    migrate_database(url)
+    instance = Track(url, base_env(url))
+    yield instance.client
+    instance.close()
