@@ -1,0 +1,217 @@
+// The page shell: who is signed in, the navigation, and the router that
+// renders a page for location.pathname with history navigation.
+//
+// Each page module exports render(context) and may return { refresh }, which
+// the shell calls to reload the page's data without rebuilding its forms,
+// for example when the connection comes back.
+
+import { installBanners } from "./banners.js";
+import { h } from "./dom.js";
+import { flushOutbox, setOutboxUser } from "./outbox.js";
+import { ApiError, api, connection, isAbort } from "./request.js";
+import * as help from "./pages/help.js";
+import * as login from "./pages/login.js";
+import * as portfolio from "./pages/portfolio.js";
+import * as project from "./pages/project.js";
+import * as projects from "./pages/projects.js";
+import * as week from "./pages/week.js";
+
+const ROUTES = [
+  { pattern: /^\/login$/, page: login, title: "Sign in", public: true },
+  { pattern: /^\/week$/, page: week, title: "My week", nav: "/week" },
+  { pattern: /^\/projects$/, page: projects, title: "Projects", nav: "/projects" },
+  { pattern: /^\/projects\/(\d+)$/, page: project, title: "Project", nav: "/projects" },
+  { pattern: /^\/portfolio$/, page: portfolio, title: "Portfolio", nav: "/portfolio" },
+  { pattern: /^\/help$/, page: help, title: "Help", nav: "/help", public: true },
+];
+
+const main = document.getElementById("main");
+const nav = document.getElementById("nav");
+let me = null;
+let current = null;
+let started = false;
+
+export function isManager(user) {
+  return user && (user.role === "manager" || user.role === "admin");
+}
+
+// Go to a path of the UI without reloading the page.
+export function navigate(path, { replace = false } = {}) {
+  if (replace) {
+    history.replaceState(null, "", path);
+  } else {
+    history.pushState(null, "", path);
+  }
+  render();
+}
+
+function renderNav() {
+  const links = [
+    ["/week", "My week"],
+    ["/projects", "Projects"],
+    isManager(me) ? ["/portfolio", "Portfolio"] : null,
+    ["/help", "Help"],
+  ].filter(Boolean);
+  const active = current && current.route.nav;
+  nav.replaceChildren(
+    h(
+      "ul",
+      { class: "nav-links" },
+      me
+        ? links.map(([path, label]) =>
+            h("li", {}, h("a", { href: path, "aria-current": path === active ? "page" : null }, label)),
+          )
+        : h("li", {}, h("a", { href: "/help", "aria-current": active === "/help" ? "page" : null }, "Help")),
+    ),
+    me
+      ? h(
+          "div",
+          { class: "nav-user" },
+          h("span", { class: "nav-name" }, me.display_name || me.username, h("span", { class: "role" }, me.role)),
+          h("button", { type: "button", class: "link-button", onclick: signOut }, "Sign out"),
+        )
+      : null,
+  );
+}
+
+async function signOut() {
+  try {
+    await api.delete("/session");
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+  }
+  me = null;
+  setOutboxUser(null);
+  navigate("/login", { replace: true });
+}
+
+// Called by the login page once the session cookie is set.
+export function signedIn(user, next) {
+  me = user;
+  setOutboxUser(user.username);
+  flushOutbox();
+  navigate(next && next.startsWith("/") && !next.startsWith("//") ? next : "/week", { replace: true });
+}
+
+function findRoute(path) {
+  for (const route of ROUTES) {
+    const match = path.match(route.pattern);
+    if (match) return { route, params: match.slice(1) };
+  }
+  return null;
+}
+
+function renderNotFound() {
+  main.replaceChildren(
+    h("h1", { tabindex: "-1" }, "Page not found"),
+    h("p", {}, "There is no page at this address. ", h("a", { href: "/week" }, "Go to My week"), "."),
+  );
+}
+
+// Show an error that a page did not handle itself.
+export function pageError(error) {
+  if (isAbort(error)) return;
+  if (error instanceof ApiError && error.status === 401) {
+    me = null;
+    const next = location.pathname + location.search;
+    navigate(`/login?next=${encodeURIComponent(next)}`, { replace: true });
+    return;
+  }
+  const message = error instanceof ApiError ? error.message : "Something went wrong while loading this page.";
+  main.append(h("p", { class: "message message-error", role: "alert" }, message));
+  if (!(error instanceof ApiError)) console.error(error);
+}
+
+function render() {
+  if (current) current.controller.abort();
+  const path = location.pathname === "/" ? "/week" : location.pathname.replace(/\/+$/, "") || "/";
+  if (path !== location.pathname) history.replaceState(null, "", path + location.search);
+  const found = findRoute(path);
+  const controller = new AbortController();
+  current = found ? { ...found, controller, page: null } : null;
+  renderNav();
+  if (!found) {
+    renderNotFound();
+    return;
+  }
+  if (!found.route.public && !me) {
+    navigate(`/login?next=${encodeURIComponent(path + location.search)}`, { replace: true });
+    return;
+  }
+  document.title = `${found.route.title} - Track`;
+  main.replaceChildren();
+  const context = {
+    main,
+    me,
+    params: found.params,
+    query: new URLSearchParams(location.search),
+    signal: controller.signal,
+    setTitle: (title) => {
+      document.title = `${title} - Track`;
+    },
+  };
+  const state = current;
+  let page;
+  try {
+    page = found.route.page.render(context);
+  } catch (error) {
+    pageError(error);
+    return;
+  }
+  // Move focus to the new heading so keyboard and screen-reader users start
+  // at the top of the page they opened; the first page keeps the browser's focus.
+  const heading = main.querySelector("h1");
+  if (heading && started) heading.focus({ preventScroll: true });
+  started = true;
+  state.page = page || null;
+}
+
+// Reload the current page's data, or the whole page view when it has no refresh.
+function refreshPage() {
+  if (!current) return;
+  if (current.page && current.page.refresh) {
+    Promise.resolve(current.page.refresh()).catch(pageError);
+  } else if (me || (current.route && current.route.public)) {
+    render();
+  }
+}
+
+function onLinkClick(event) {
+  if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) {
+    return;
+  }
+  const link = event.target.closest("a[href]");
+  if (!link || link.target || link.hasAttribute("download")) return;
+  const url = new URL(link.href, location.href);
+  if (url.origin !== location.origin || url.pathname.startsWith("/api/") || url.pathname.startsWith("/static/")) {
+    return;
+  }
+  event.preventDefault();
+  if (url.pathname + url.search !== location.pathname + location.search) navigate(url.pathname + url.search);
+}
+
+async function start() {
+  installBanners(document.getElementById("banners"));
+  document.addEventListener("click", onLinkClick);
+  window.addEventListener("popstate", render);
+  connection.addEventListener("restored", () => {
+    flushOutbox();
+    refreshPage();
+  });
+  connection.addEventListener("refresh", refreshPage);
+
+  main.replaceChildren(h("p", { class: "muted" }, "Loading…"));
+  try {
+    me = await api.get("/me");
+    setOutboxUser(me.username);
+    flushOutbox();
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 401)) {
+      pageError(error);
+      return;
+    }
+  }
+  render();
+}
+
+start();

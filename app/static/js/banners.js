@@ -1,0 +1,124 @@
+// The connection banners at the top of the page: red when the server cannot be
+// reached, green when it is back, amber while the rate limit makes Track wait.
+// They follow the events of request.js and never send requests themselves,
+// apart from what the Try again button asks request.js to do.
+
+import { h } from "./dom.js";
+import { connection, secondsUntilAllowed, tryAgain } from "./request.js";
+
+const RESTORED_VISIBLE_MS = 2500;
+const FADE_MS = 600;
+
+let region;
+let countdownTimer = null;
+let fadeTimer = null;
+
+function clear() {
+  clearInterval(countdownTimer);
+  clearTimeout(fadeTimer);
+  countdownTimer = null;
+  fadeTimer = null;
+  region.replaceChildren();
+}
+
+function button(label, onClick, extra = {}) {
+  return h("button", { type: "button", class: "banner-button", onclick: onClick, ...extra }, label);
+}
+
+function showLost() {
+  clear();
+  const note = h("p", { class: "banner-note" }, "Track keeps checking and sends your pending changes when the server is back.");
+  const retry = button("Try again", async () => {
+    retry.disabled = true;
+    retry.textContent = "Trying…";
+    const ok = await tryAgain();
+    if (!ok && region.contains(retry)) {
+      retry.disabled = false;
+      retry.textContent = "Try again";
+      note.textContent = "The server is still unavailable. Track keeps checking in the background.";
+    }
+  });
+  region.append(
+    h(
+      "div",
+      { class: "banner banner-error", role: "alert", dataset: { banner: "lost" } },
+      h("div", { class: "banner-text" }, h("strong", {}, "Connection lost - server temporarily unavailable"), note),
+      h(
+        "div",
+        { class: "banner-actions" },
+        retry,
+        button("Refresh page", () => window.location.reload()),
+        button("Dismiss", clear),
+      ),
+    ),
+  );
+}
+
+function showRestored() {
+  clear();
+  const banner = h(
+    "div",
+    { class: "banner banner-ok", role: "status", dataset: { banner: "restored" } },
+    h("div", { class: "banner-text" }, h("strong", {}, "Connection restored")),
+  );
+  region.append(banner);
+  fadeTimer = setTimeout(() => {
+    banner.classList.add("banner-fading");
+    fadeTimer = setTimeout(clear, FADE_MS);
+  }, RESTORED_VISIBLE_MS);
+}
+
+function showLimited() {
+  clear();
+  const seconds = h("span", { class: "countdown", "aria-live": "off" }, String(secondsUntilAllowed()));
+  const message = h(
+    "strong",
+    {},
+    "Too many requests - Track waits ",
+    seconds,
+    " s before it sends anything else.",
+  );
+  const retry = button("Try again", async () => {
+    retry.disabled = true;
+    if (await tryAgain()) clear();
+  });
+  retry.disabled = true;
+  region.append(
+    h(
+      "div",
+      { class: "banner banner-warning", role: "status", dataset: { banner: "limited" } },
+      h(
+        "div",
+        { class: "banner-text" },
+        message,
+        h("p", { class: "banner-note" }, "You sent requests faster than the server allows for one person."),
+      ),
+      h("div", { class: "banner-actions" }, retry, button("Dismiss", clear)),
+    ),
+  );
+  countdownTimer = setInterval(() => {
+    seconds.textContent = String(secondsUntilAllowed());
+  }, 250);
+}
+
+function showLimitEnded() {
+  const banner = region.querySelector("[data-banner=limited]");
+  if (!banner) return;
+  clearInterval(countdownTimer);
+  countdownTimer = null;
+  banner.querySelector("strong").textContent = "You can continue now.";
+  banner.querySelector(".banner-note").textContent = "Choose Try again if the page still looks incomplete.";
+  const retry = banner.querySelector("button");
+  retry.disabled = false;
+}
+
+export function installBanners(element) {
+  region = element;
+  connection.addEventListener("lost", showLost);
+  connection.addEventListener("restored", showRestored);
+  connection.addEventListener("limited", showLimited);
+  connection.addEventListener("limit-ended", showLimitEnded);
+  connection.addEventListener("refresh", () => {
+    if (region.querySelector("[data-banner=limited]")) clear();
+  });
+}

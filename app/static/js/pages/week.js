@@ -1,0 +1,225 @@
+// "My week": the signed-in user's own work logs of one week, with daily and
+// weekly totals, and adding, editing and deleting logs.
+
+import { pageError } from "../app.js";
+import { h, uniqueId } from "../dom.js";
+import { addDays, formatDay, formatHours, formatShortDate, isIsoDate, mondayOf, todayIn } from "../format.js";
+import { ApiError, api, isAbort } from "../request.js";
+import { field, outboxPanel, showFieldErrors, workLogForm } from "../worklog-form.js";
+
+const PAGE_SIZE = 500;
+
+// Fetch every page of a list endpoint.
+export async function fetchAll(path, signal) {
+  const items = [];
+  let cursor = null;
+  do {
+    const separator = path.includes("?") ? "&" : "?";
+    const suffix = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
+    const page = await api.get(`${path}${separator}limit=${PAGE_SIZE}${suffix}`, { signal });
+    items.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return items;
+}
+
+export function render({ main, me, query, signal }) {
+  const today = todayIn(me.timezone);
+  const asked = query.get("start");
+  const monday = mondayOf(isIsoDate(asked) ? asked : today);
+  const sunday = addDays(monday, 6);
+
+  const total = h("p", { class: "week-total", "aria-live": "polite" });
+  const days = h("div", { class: "days" }, h("p", { class: "muted" }, "Loading work logs…"));
+  const formSlot = h("div", {}, h("p", { class: "muted" }, "Loading projects…"));
+
+  main.append(
+    h(
+      "div",
+      { class: "page-head" },
+      h("h1", { tabindex: "-1" }, "My week"),
+      h(
+        "nav",
+        { class: "week-nav", "aria-label": "Weeks" },
+        h("a", { href: `/week?start=${addDays(monday, -7)}`, class: "button" }, "← Previous week"),
+        h("span", { class: "week-range" }, `${formatShortDate(monday)} – ${formatShortDate(sunday)}`),
+        h("a", { href: `/week?start=${addDays(monday, 7)}`, class: "button" }, "Next week →"),
+        monday !== mondayOf(today) ? h("a", { href: "/week", class: "button" }, "This week") : null,
+      ),
+    ),
+    total,
+    h("section", { class: "card", "aria-labelledby": "add-log-title" }, h("h2", { id: "add-log-title" }, "Add work log"), formSlot),
+    outboxPanel({ signal }),
+    h("section", { "aria-label": "Work logs by day" }, days),
+  );
+
+  async function loadForm() {
+    const projects = (await fetchAll("/projects", signal)).filter((project) => project.status !== "archived");
+    const form = workLogForm({ me, projects, signal, onSaved: () => load().catch(pageError) });
+    formSlot.replaceChildren(projects.length ? form.element : h("p", { class: "muted" }, "You are not a member of any open project yet."));
+  }
+
+  let generation = 0;
+
+  async function load() {
+    generation += 1;
+    const mine = generation;
+    const logs = await fetchAll(`/worklogs?user_id=${me.id}&from=${monday}&to=${sunday}`, signal);
+    if (mine !== generation) return;
+    showLogs(logs);
+  }
+
+  function showLogs(logs) {
+    let weekTotal = 0;
+    const sections = [];
+    for (let offset = 0; offset < 7; offset += 1) {
+      const day = addDays(monday, offset);
+      const dayLogs = logs.filter((log) => log.work_date === day).sort((a, b) => a.id - b.id);
+      const dayTotal = dayLogs.reduce((sum, log) => sum + Number(log.hours), 0);
+      weekTotal += dayTotal;
+      const headingId = `day-${day}`;
+      sections.push(
+        h(
+          "section",
+          { class: day === today ? "day card today" : "day card", "aria-labelledby": headingId, dataset: { date: day } },
+          h(
+            "h2",
+            { id: headingId, class: "day-head" },
+            h("span", {}, formatDay(day), day === today ? h("span", { class: "tag" }, "today") : null),
+            h("span", { class: "day-total" }, `${formatHours(dayTotal)} h`),
+          ),
+          dayLogs.length
+            ? h(
+                "table",
+                { class: "logs" },
+                h(
+                  "thead",
+                  { class: "visually-hidden" },
+                  h("tr", {}, ["Project", "Phase", "Hours", "Description", "Actions"].map((label) => h("th", { scope: "col" }, label))),
+                ),
+                h("tbody", {}, dayLogs.map((log) => logRow(log))),
+              )
+            : h("p", { class: "muted empty" }, "No work logged."),
+        ),
+      );
+    }
+    total.textContent = `Week total: ${formatHours(weekTotal)} h`;
+    days.replaceChildren(...sections);
+  }
+
+  function logRow(log) {
+    const row = h(
+      "tr",
+      { dataset: { worklog: log.id } },
+      h("td", {}, h("a", { href: `/projects/${log.project_id}` }, log.project_name)),
+      h("td", {}, log.phase_name || h("span", { class: "muted" }, "no phase")),
+      h("td", { class: "number" }, `${formatHours(log.hours)} h`),
+      h("td", { class: "description" }, log.description),
+      h(
+        "td",
+        { class: "actions" },
+        h("button", { type: "button", class: "link-button", onclick: () => editRow(row, log) }, "Edit"),
+        h("button", { type: "button", class: "link-button danger", onclick: () => confirmDelete(row, log) }, "Delete"),
+      ),
+    );
+    return row;
+  }
+
+  function confirmDelete(row, log) {
+    const message = h("span", { role: "status" }, "");
+    const yes = h(
+      "button",
+      {
+        type: "button",
+        class: "danger",
+        onclick: async () => {
+          yes.disabled = true;
+          try {
+            await api.delete(`/worklogs/${log.id}`, { signal });
+            await load();
+          } catch (error) {
+            if (isAbort(error)) return;
+            if (error instanceof ApiError && error.status === 404) {
+              await load();
+              return;
+            }
+            yes.disabled = false;
+            message.textContent = error.message;
+          }
+        },
+      },
+      "Delete",
+    );
+    const cell = h(
+      "td",
+      { colspan: 5, class: "confirm" },
+      `Delete ${formatHours(log.hours)} h on ${log.project_name}? `,
+      yes,
+      h("button", { type: "button", onclick: () => row.replaceWith(logRow(log)) }, "Cancel"),
+      message,
+    );
+    row.replaceChildren(cell);
+    yes.focus();
+  }
+
+  function editRow(row, log) {
+    const fields = {
+      work_date: field("Date", h("input", { id: uniqueId("edit-date"), type: "date", value: log.work_date, max: addDays(today, 1) })),
+      hours: field("Hours", h("input", { id: uniqueId("edit-hours"), value: formatHours(log.hours), inputmode: "decimal" })),
+      description: field(
+        "Description",
+        h("textarea", { id: uniqueId("edit-description"), rows: 2, maxlength: 1024 }, log.description),
+      ),
+    };
+    const message = h("p", { class: "form-message", role: "status", "aria-live": "polite" });
+    const save = h("button", { type: "submit", class: "primary" }, "Save");
+
+    async function onSubmit(event) {
+      event.preventDefault();
+      for (const item of Object.values(fields)) item.setError("");
+      message.textContent = "";
+      save.disabled = true;
+      try {
+        await api.patch(
+          `/worklogs/${log.id}`,
+          {
+            work_date: fields.work_date.control.value,
+            hours: fields.hours.control.value.trim(),
+            description: fields.description.control.value,
+          },
+          { signal },
+        );
+        await load();
+      } catch (error) {
+        if (isAbort(error)) return;
+        save.disabled = false;
+        if (error instanceof ApiError && error.status === 422) {
+          const leftover = showFieldErrors(error, fields);
+          message.textContent = leftover.length ? leftover.join("; ") : "Correct the marked fields.";
+        } else {
+          message.textContent = error.message;
+        }
+        message.className = "form-message message-error";
+      }
+    }
+
+    const form = h(
+      "form",
+      { class: "edit-form", onsubmit: onSubmit, novalidate: true, "aria-label": `Edit work log on ${log.project_name}` },
+      h("div", { class: "form-grid" }, fields.work_date.element, fields.hours.element, fields.description.element),
+      message,
+      h(
+        "div",
+        { class: "form-actions" },
+        save,
+        h("button", { type: "button", onclick: () => row.replaceWith(logRow(log)) }, "Cancel"),
+      ),
+    );
+    row.replaceChildren(h("td", { colspan: 5 }, h("p", { class: "edit-title" }, `${log.project_name}${log.phase_name ? ` / ${log.phase_name}` : ""}`), form));
+    fields.hours.control.focus();
+  }
+
+  loadForm().catch(pageError);
+  load().catch(pageError);
+  return { refresh: load };
+}
