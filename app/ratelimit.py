@@ -46,7 +46,13 @@ class Limiter:
         self.items = parse_many(limits)
         options = {}
         if not storage_uri.startswith("memory"):
-            options = {"socket_timeout": STORAGE_TIMEOUT, "socket_connect_timeout": STORAGE_TIMEOUT}
+            # redis-py, which Track depends on directly, takes these timeout
+            # options; the default coredis client of limits rejects them.
+            options = {
+                "implementation": "redispy",
+                "socket_timeout": STORAGE_TIMEOUT,
+                "socket_connect_timeout": STORAGE_TIMEOUT,
+            }
         self.storage = storage_from_string(_async_uri(storage_uri), **options)
         self.limiter = MovingWindowRateLimiter(self.storage)
         self.namespace = namespace
