@@ -41,9 +41,15 @@ DATABASE_RETRY_AFTER = "2"
 
 
 def route_template(scope: Scope) -> str:
+    """Return the request's route template, also when a middleware responded before routing."""
     route = scope.get("route")
     if route is not None and hasattr(route, "path"):
         return route.path
+    app = scope.get("app")
+    if app is not None and hasattr(app, "router"):
+        # Authentication, rate limits and database errors can end a request
+        # before the router runs; label it by the route it was meant for.
+        return match_route(app.router, scope)
     return metrics.UNMATCHED_ROUTE
 
 
@@ -56,6 +62,12 @@ def match_route(app, scope: Scope) -> str:
     return metrics.UNMATCHED_ROUTE
 
 
+# SQLSTATE classes that mean the server cannot be reached or is restarting:
+# 08 connection exceptions, 57P01-57P03 admin or crash shutdown and "cannot
+# connect now" while it starts, 53300 too many connections.
+_OUTAGE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
 def is_database_outage(error: BaseException) -> bool:
     if isinstance(error, PoolTimeout | InterfaceError):
         return True
@@ -63,6 +75,10 @@ def is_database_outage(error: BaseException) -> bool:
         return True
     if isinstance(error, OperationalError):
         return True
+    if isinstance(error, DBAPIError):
+        sqlstate = getattr(error.orig, "sqlstate", None) or ""
+        if sqlstate.startswith(_OUTAGE_SQLSTATES):
+            return True
     return isinstance(error, ConnectionError | TimeoutError | OSError)
 
 
