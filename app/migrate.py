@@ -79,6 +79,7 @@ async def migrate(database: Database) -> str:
             )
             await connection.commit()
             try:
+                before = await connection.run_sync(_current_revision)
                 await connection.run_sync(_upgrade)
                 await connection.commit()
             finally:
@@ -89,8 +90,17 @@ async def migrate(database: Database) -> str:
     else:
         with _file_lock(_sqlite_lock_path(database.url)):
             async with engine.connect() as connection:
+                before = await connection.run_sync(_current_revision)
                 await connection.run_sync(_upgrade)
                 await connection.commit()
     revision = await current_revision(database)
-    log.info("database schema at revision %s", revision)
+    if before == revision:
+        log.info("database schema already at revision %s", revision)
+    else:
+        log.info(
+            "migrated the database schema from revision %s to %s",
+            before,
+            revision,
+            extra={"from_revision": before, "to_revision": revision},
+        )
     return revision
