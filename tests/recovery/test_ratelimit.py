@@ -65,7 +65,7 @@ def test_retry_after_wait_succeeds(tmp_path):
         assert limited.status_code == 429
         wait = int(limited.headers["Retry-After"])
         assert 1 <= wait <= 2
-        # Waiting as told is the behaviour under test, not a timing assertion.
+        # Waiting the Retry-After seconds is the behaviour under test, not a timing assertion.
         time.sleep(wait)
         assert user.get(PROJECTS).status_code == 200
     finally:
