@@ -7,6 +7,7 @@ import { h } from "./dom.js";
 import { connection, secondsUntilAllowed, tryAgain } from "./request.js";
 
 const RESTORED_VISIBLE_MS = 2500;
+const LIMIT_ENDED_VISIBLE_MS = 6000;
 const FADE_MS = 600;
 
 let region;
@@ -110,6 +111,10 @@ function showLimitEnded() {
   banner.querySelector(".banner-note").textContent = "Choose Try again if the page still looks incomplete.";
   const retry = banner.querySelector("button");
   retry.disabled = false;
+  fadeTimer = setTimeout(() => {
+    banner.classList.add("banner-fading");
+    fadeTimer = setTimeout(clear, FADE_MS);
+  }, LIMIT_ENDED_VISIBLE_MS);
 }
 
 export function installBanners(element) {

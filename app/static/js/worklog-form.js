@@ -49,7 +49,8 @@ export function showFieldErrors(error, fields) {
 
 function describe(body, labels) {
   const where = [labels.project, labels.phase].filter(Boolean).join(" / ");
-  return `${body.hours} h on ${where} for ${body.work_date}`;
+  const hours = parseHours(body.hours);
+  return `${hours === null ? body.hours : formatHours(hours)} h on ${where} for ${body.work_date}`;
 }
 
 // Build the form. `projects` are the projects the user may log on;
