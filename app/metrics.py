@@ -22,6 +22,12 @@ from app import __version__
 
 UNMATCHED_ROUTE = "<unmatched>"
 
+# prometheus_client opens its files in this directory as soon as a metric is
+# created below. The supervisor imports this module before it wipes and
+# recreates the directory, so a configured directory may not exist yet.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
 HTTP_REQUESTS = Counter(
     "track_http_requests_total",
     "HTTP requests answered, by method, route template and status code.",
