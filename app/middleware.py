@@ -37,14 +37,20 @@ log = logging.getLogger("app.requests")
 EXEMPT_PREFIXES = ("/healthz/", "/metrics", "/static/", "/favicon.ico")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_CONVERTOR = re.compile(r"\{(\w+):\w+\}")
 DATABASE_RETRY_AFTER = "2"
+
+
+def public_template(path: str) -> str:
+    """Remove path convertors from a route template: "/p/{id:int}" becomes "/p/{id}"."""
+    return _CONVERTOR.sub(r"{\1}", path)
 
 
 def route_template(scope: Scope) -> str:
     """Return the request's route template, also when a middleware responded before routing."""
     route = scope.get("route")
     if route is not None and hasattr(route, "path"):
-        return route.path
+        return public_template(route.path)
     app = scope.get("app")
     if app is not None and hasattr(app, "router"):
         # Authentication, rate limits and database errors can end a request
@@ -58,7 +64,7 @@ def match_route(app, scope: Scope) -> str:
     for route in getattr(app, "routes", []):
         match, _ = route.matches(scope)
         if match == Match.FULL:
-            return route.path
+            return public_template(route.path)
     return metrics.UNMATCHED_ROUTE
 
 
