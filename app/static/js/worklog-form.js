@@ -47,6 +47,14 @@ export function showFieldErrors(error, fields) {
   return leftover;
 }
 
+// One line for a waiting entry: what it logs and the start of its description.
+function describeEntry(entry) {
+  const text = describe(entry.body, entry.labels || {});
+  const description = (entry.body.description || "").trim();
+  if (!description) return text;
+  return `${text}: “${description.length > 80 ? `${description.slice(0, 79)}…` : description}”`;
+}
+
 function describe(body, labels) {
   const where = [labels.project, labels.phase].filter(Boolean).join(" / ");
   const hours = parseHours(body.hours);
@@ -101,18 +109,26 @@ export function workLogForm({ me, projects, projectId, signal, onSaved }) {
 
   async function loadPhases() {
     const chosen = projectSelect.value;
-    phases = [];
-    phaseSelect.replaceChildren();
     if (!chosen) {
+      phases = [];
       phaseSelect.disabled = true;
-      phaseSelect.append(h("option", { value: "" }, "Choose a project first"));
+      phaseSelect.replaceChildren(h("option", { value: "" }, "Choose a project first"));
       updateBudget();
       return;
     }
-    const previous = phaseSelect.dataset.wanted;
+    // Keep the current options while the same project's phases reload, so a
+    // refresh after saving does not empty the list.
+    if (phaseSelect.dataset.project !== chosen) {
+      phases = [];
+      phaseSelect.disabled = true;
+      phaseSelect.replaceChildren(h("option", { value: "" }, "Loading phases…"));
+      updateBudget();
+    }
+    const wanted = phaseSelect.value;
     const detail = await api.get(`/projects/${chosen}`, { signal });
     if (projectSelect.value !== chosen) return;
     phases = detail.phases;
+    phaseSelect.dataset.project = chosen;
     phaseSelect.replaceChildren();
     if (phases.length === 0) {
       phaseSelect.disabled = true;
@@ -121,7 +137,7 @@ export function workLogForm({ me, projects, projectId, signal, onSaved }) {
       phaseSelect.disabled = false;
       phaseSelect.append(h("option", { value: "" }, "Choose a phase"));
       for (const phase of phases) phaseSelect.append(h("option", { value: phase.id }, phase.name));
-      if (previous && phases.some((phase) => String(phase.id) === previous)) phaseSelect.value = previous;
+      if (wanted && phases.some((phase) => String(phase.id) === wanted)) phaseSelect.value = wanted;
     }
     updateBudget();
   }
@@ -246,14 +262,8 @@ export function workLogForm({ me, projects, projectId, signal, onSaved }) {
     updateBudget();
   }
 
-  projectSelect.addEventListener("change", () => {
-    phaseSelect.dataset.wanted = "";
-    reloadPhases();
-  });
-  phaseSelect.addEventListener("change", () => {
-    phaseSelect.dataset.wanted = phaseSelect.value;
-    updateBudget();
-  });
+  projectSelect.addEventListener("change", reloadPhases);
+  phaseSelect.addEventListener("change", updateBudget);
   hoursInput.addEventListener("input", updateBudget);
 
   const element = h(
@@ -290,7 +300,7 @@ export function outboxPanel({ signal }) {
         h(
           "li",
           { dataset: { key: entry.key } },
-          h("span", {}, describe(entry.body, entry.labels || {})),
+          h("span", {}, describeEntry(entry)),
           h("button", { type: "button", class: "link-button", onclick: () => discard(entry.key) }, "Discard"),
         ),
       ),
@@ -298,7 +308,7 @@ export function outboxPanel({ signal }) {
         h(
           "li",
           { class: "rejected" },
-          h("span", {}, `Not saved: ${describe(entry.body, entry.labels || {})}. ${error.message}`),
+          h("span", {}, `Not saved: ${describeEntry(entry)}. ${error.message}`),
           h("button", { type: "button", class: "link-button", onclick: () => dismissRejection(entry.key) }, "Dismiss"),
         ),
       ),
