@@ -36,6 +36,7 @@ class Settings:
     workers: int = 1
     log_level: str = "INFO"
     login_attempts: str = "5/15 minutes"
+    report_limits: str = "5/10 minutes"
 
 
 def _flag(value: str | None) -> bool:
@@ -133,4 +134,5 @@ def load_settings(env: dict | None = None, *, demo: bool = False) -> Settings:
         workers=int(_number(env, "TRACK_WORKERS", 1, minimum=1)),
         log_level=env.get("TRACK_LOG_LEVEL", "INFO").upper(),
         login_attempts=env.get("TRACK_LOGIN_ATTEMPTS", "5/15 minutes"),
+        report_limits=env.get("TRACK_PROBLEM_REPORT_LIMITS", "5/10 minutes"),
     )

@@ -12,7 +12,20 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from app import passwords
-from app.api import admin, openapi, probes, projects, reports, session, users, worklogs
+from app.api import (
+    admin,
+    audit_trail,
+    feedback,
+    openapi,
+    periods,
+    probes,
+    projects,
+    reports,
+    session,
+    users,
+    weeks,
+    worklogs,
+)
 from app.auth import Signer
 from app.config import Settings
 from app.crash import crash
@@ -27,7 +40,18 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
 API = "/api/v1"
-PAGES = ["/", "/login", "/week", "/projects", "/projects/{project_id:int}", "/portfolio", "/help"]
+PAGES = [
+    "/",
+    "/login",
+    "/week",
+    "/grid",
+    "/approvals",
+    "/admin",
+    "/projects",
+    "/projects/{project_id:int}",
+    "/portfolio",
+    "/help",
+]
 
 
 async def page(request: Request) -> Response:
@@ -81,6 +105,25 @@ def api_routes() -> list[Route]:
         Route(f"{API}/tokens", users.list_tokens, methods=["GET"]),
         Route(f"{API}/tokens", users.create_token, methods=["POST"]),
         Route(f"{API}/tokens/{{token_id:int}}", users.revoke_token, methods=["DELETE"]),
+        Route(
+            f"{API}/worklogs/{{worklog_id:int}}/history",
+            audit_trail.worklog_history,
+            methods=["GET"],
+        ),
+        Route(f"{API}/weeks/cells", weeks.put_cell, methods=["PUT"]),
+        Route(f"{API}/weeks/{{week_start}}", weeks.get_week, methods=["GET"]),
+        Route(f"{API}/weeks/{{week_start}}/submit", weeks.submit_week, methods=["POST"]),
+        Route(f"{API}/weeks/{{week_start}}/approve", weeks.approve_week, methods=["POST"]),
+        Route(f"{API}/weeks/{{week_start}}/return", weeks.return_week, methods=["POST"]),
+        Route(f"{API}/approvals", weeks.list_approvals, methods=["GET"]),
+        Route(f"{API}/approvals/missing", weeks.missing_submissions, methods=["GET"]),
+        Route(f"{API}/lock", periods.get_lock, methods=["GET"]),
+        Route(f"{API}/lock", periods.set_lock, methods=["PUT"]),
+        Route(f"{API}/audit", audit_trail.list_audit, methods=["GET"]),
+        Route(f"{API}/audit/export.csv", audit_trail.export_audit, methods=["GET"]),
+        Route(f"{API}/problem-reports", feedback.create_report, methods=["POST"]),
+        Route(f"{API}/problem-reports", feedback.list_reports, methods=["GET"]),
+        Route(f"{API}/client-errors", feedback.report_client_errors, methods=["POST"]),
         Route(f"{API}/admin/faults", admin.inject_fault, methods=["POST"]),
     ]
 
@@ -150,6 +193,9 @@ def create_app(settings: Settings, *, migrate_on_start: bool = True) -> Starlett
     app.state.signer = Signer(settings.secret_key)
     app.state.schema_head = head_revision()
     app.state.limiter = Limiter(settings.rate_limits, settings.rate_limit_storage)
+    app.state.report_limiter = Limiter(
+        settings.report_limits, settings.rate_limit_storage, namespace="track-reports"
+    )
     app.state.login_limiter = Limiter(
         settings.login_attempts, settings.rate_limit_storage, namespace="track-login"
     )

@@ -16,8 +16,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 ROLES = ("engineer", "manager", "admin")
 PROJECT_STATUSES = ("active", "on_hold", "completed", "archived")
@@ -189,3 +189,94 @@ class IdempotencyKey(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_user_key"),)
+
+
+class ProjectManager(Base):
+    """A manager named on a project; a project that names any is approved by them alone."""
+
+    __tablename__ = "project_managers"
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class WeekSubmission(Base):
+    """One person's week (Monday to Sunday), submitted for approval."""
+
+    __tablename__ = "week_submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    week_start: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    comment: Mapped[str] = mapped_column(String(2000), default="")
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "week_start", name="uq_week_submissions_user_week"),
+        CheckConstraint(
+            "status IN ('submitted', 'approved', 'returned')", name="ck_week_submissions_status"
+        ),
+    )
+
+
+class PeriodLock(Base):
+    """The single row holding the lock date and the grace period after each week."""
+
+    __tablename__ = "period_locks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lock_date: Mapped[dt.date | None] = mapped_column(Date)
+    grace_days: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class AuditEvent(Base):
+    """One change to a record: who, when, before and after, from which request.
+
+    The application only ever inserts into this table.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(16))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    project_id: Mapped[int | None] = mapped_column(Integer)
+    subject_user_id: Mapped[int | None] = mapped_column(Integer)
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_audit_events_entity", "entity", "entity_id"),
+        Index("ix_audit_events_at", "at"),
+    )
+
+
+class ProblemReport(Base):
+    """A user's report of something that failed, with what the browser saw."""
+
+    __tablename__ = "problem_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    incident_id: Mapped[str | None] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(32), index=True)
+    page: Mapped[str] = mapped_column(String(500), default="")
+    comment: Mapped[str] = mapped_column(String(4000), default="")
+    client_errors: Mapped[list] = mapped_column(JSON, default=list)
+    request_id: Mapped[str | None] = mapped_column(String(64))

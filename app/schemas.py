@@ -60,6 +60,13 @@ def _hours(value: Any) -> Decimal:
         raise ValueError(str(error)) from None
 
 
+def _optional_hours(value: Any) -> Decimal | None:
+    """Read a grid cell: empty means the cell is cleared."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return _hours(value)
+
+
 def _planned_hours(value: Any) -> Decimal | None:
     if value is None:
         return None
@@ -258,3 +265,40 @@ def _reject_constant(name: str):
 
 async def read_body(request: Request, model: type[Body]):
     return validate(model, await read_json(request))
+
+
+class WeekDecision(Body):
+    user_id: Id
+    comment: Annotated[str, Field(max_length=2000), AfterValidator(_multiline)] = ""
+
+
+class LockUpdate(Body):
+    lock_date: WorkDate | None
+    grace_days: Annotated[int, Field(strict=True, ge=0, le=60)] = 0
+
+
+class GridCell(Body):
+    project_id: Id
+    phase_id: Id | None = None
+    work_date: WorkDate
+    hours: Annotated[Decimal | None, BeforeValidator(_optional_hours)]
+
+
+class ClientError(Body):
+    message: Annotated[str, Field(max_length=2000)]
+    source: Annotated[str, Field(max_length=500)] = ""
+    stack: Annotated[str, Field(max_length=8000)] = ""
+    at: Annotated[str, Field(max_length=40)] = ""
+    incident_id: Annotated[str | None, Field(max_length=64)] = None
+    status: Annotated[int, Field(strict=True, ge=0, le=999)] | None = None
+
+
+class ProblemReportCreate(Body):
+    incident_id: Annotated[str | None, Field(max_length=64, pattern=r"^[A-Za-z0-9-]*$")] = None
+    page: Annotated[str, Field(max_length=500)] = ""
+    comment: Annotated[str, Field(max_length=4000), AfterValidator(_multiline)] = ""
+    client_errors: Annotated[list[ClientError], Field(max_length=20)] = []
+
+
+class ClientErrorBatch(Body):
+    errors: Annotated[list[ClientError], Field(min_length=1, max_length=20)]

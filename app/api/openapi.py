@@ -52,6 +52,37 @@ OPERATIONS = {
     ("POST", "/api/v1/tokens"): ("Create an API token (admin)", schemas.TokenCreate, 201),
     ("DELETE", "/api/v1/tokens/{token_id}"): ("Revoke an API token", None, 204),
     ("POST", "/api/v1/admin/faults"): ("Run a fault drill (admin)", schemas.FaultDrill, 200),
+    ("GET", "/api/v1/worklogs/{worklog_id}/history"): ("A work log's changes", None, 200),
+    ("PUT", "/api/v1/weeks/cells"): ("Set one cell of the weekly grid", schemas.GridCell, 200),
+    ("GET", "/api/v1/weeks/{week_start}"): ("A week as a grid with totals", None, 200),
+    ("POST", "/api/v1/weeks/{week_start}/submit"): ("Submit your week", None, 201),
+    ("POST", "/api/v1/weeks/{week_start}/approve"): (
+        "Approve a submitted week (manager)",
+        schemas.WeekDecision,
+        200,
+    ),
+    ("POST", "/api/v1/weeks/{week_start}/return"): (
+        "Return a submitted week with a comment (manager)",
+        schemas.WeekDecision,
+        200,
+    ),
+    ("GET", "/api/v1/approvals"): ("Weeks waiting for approval (manager)", None, 200),
+    ("GET", "/api/v1/approvals/missing"): ("People who have not submitted a week", None, 200),
+    ("GET", "/api/v1/lock"): ("The period lock", None, 200),
+    ("PUT", "/api/v1/lock"): ("Set the period lock (admin)", schemas.LockUpdate, 200),
+    ("GET", "/api/v1/audit"): ("The audit trail (admin)", None, 200),
+    ("GET", "/api/v1/audit/export.csv"): ("Export the audit trail as CSV (admin)", None, 200),
+    ("POST", "/api/v1/problem-reports"): (
+        "Report a problem",
+        schemas.ProblemReportCreate,
+        201,
+    ),
+    ("GET", "/api/v1/problem-reports"): ("Problem reports by signature (admin)", None, 200),
+    ("POST", "/api/v1/client-errors"): (
+        "Count browser errors by signature",
+        schemas.ClientErrorBatch,
+        202,
+    ),
 }
 
 LIST_PARAMETERS = [
@@ -85,8 +116,17 @@ def _operation(method: str, path: str, summary: str, model, status: int) -> dict
         for name in ("project_id", "phase_id", "user_id", "worklog_id", "token_id")
         if "{" + name + "}" in path
     ]
+    if "{week_start}" in path:
+        parameters.append(
+            {
+                "name": "week_start",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "format": "date"},
+            }
+        )
     if method == "GET" and not path.endswith("}") and path not in {"/api/v1/session", "/api/v1/me"}:
-        if not path.endswith(".csv") and not path.endswith("/progress"):
+        if not path.endswith((".csv", "/progress", "/history", "/lock")):
             parameters += LIST_PARAMETERS
         if "/worklogs" in path:
             parameters += WORKLOG_FILTERS

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app import audit
 from app.api.common import current_user, decode_cursor, json_response, page, page_limit, path_id
 from app.auth import require_role
 from app.models import Membership, Phase, Project, User, WorkLog, utcnow
@@ -81,6 +82,15 @@ async def create_project(request: Request) -> Response:
         except IntegrityError:
             raise Conflict("A project with this name or code already exists.") from None
         await db.refresh(project, ["phases"])
+        audit.record(
+            db,
+            user,
+            "create",
+            "project",
+            entity_id=project.id,
+            after=audit.snapshot(project),
+            project_id=project.id,
+        )
         detail = await project_detail(db, project)
     return json_response(detail, status=201, headers={"Location": f"/api/v1/projects/{project.id}"})
 
@@ -104,6 +114,7 @@ async def update_project(request: Request) -> Response:
     async with request.app.state.db.write() as db:
         project = await get_visible_project(db, user, project_id)
         await _unique_violation(db, project.id, body)
+        before = audit.snapshot(project)
         for field, value in changes.items():
             setattr(project, field, "" if field == "description" and value is None else value)
         project.updated_at = utcnow()
@@ -111,6 +122,16 @@ async def update_project(request: Request) -> Response:
             await db.flush()
         except IntegrityError:
             raise Conflict("A project with this name or code already exists.") from None
+        audit.record(
+            db,
+            user,
+            "update",
+            "project",
+            entity_id=project.id,
+            before=before,
+            after=audit.snapshot(project),
+            project_id=project.id,
+        )
         return json_response(await project_detail(db, project))
 
 
@@ -120,6 +141,15 @@ async def delete_project(request: Request) -> Response:
     project_id = path_id(request, "project_id")
     async with request.app.state.db.write() as db:
         project = await get_visible_project(db, user, project_id)
+        audit.record(
+            db,
+            user,
+            "delete",
+            "project",
+            entity_id=project.id,
+            before=audit.snapshot(project),
+            project_id=project.id,
+        )
         await db.delete(project)
     return Response(status_code=204)
 
@@ -148,6 +178,15 @@ async def create_phase(request: Request) -> Response:
         db.add(phase)
         await db.flush()
         project.updated_at = utcnow()
+        audit.record(
+            db,
+            user,
+            "create",
+            "phase",
+            entity_id=phase.id,
+            after=audit.snapshot(phase),
+            project_id=project.id,
+        )
         result = phase_json(phase, Decimal(0))
     return json_response(
         result, status=201, headers={"Location": f"/api/v1/projects/{project_id}/phases/{phase.id}"}
@@ -174,12 +213,23 @@ async def update_phase(request: Request) -> Response:
             raise field_error("name", "may not be null")
         if changes.get("position", 0) is None:
             raise field_error("position", "may not be null")
+        before = audit.snapshot(phase)
         for field, value in changes.items():
             setattr(phase, field, value)
         try:
             await db.flush()
         except IntegrityError:
             raise Conflict("Another phase of this project has that name.") from None
+        audit.record(
+            db,
+            user,
+            "update",
+            "phase",
+            entity_id=phase.id,
+            before=before,
+            after=audit.snapshot(phase),
+            project_id=phase.project_id,
+        )
         logged = await db.scalar(
             select(func.coalesce(func.sum(WorkLog.hours), 0)).where(WorkLog.phase_id == phase.id)
         )
@@ -198,6 +248,15 @@ async def delete_phase(request: Request) -> Response:
             raise Conflict(
                 f"Phase {phase.name!r} has {used} work logs; move or delete them first.",
             )
+        audit.record(
+            db,
+            user,
+            "delete",
+            "phase",
+            entity_id=phase.id,
+            before=audit.snapshot(phase),
+            project_id=phase.project_id,
+        )
         await db.delete(phase)
     return Response(status_code=204)
 
@@ -243,6 +302,16 @@ async def add_member(request: Request) -> Response:
         existing = await db.get(Membership, (project.id, member.id))
         if existing is None:
             db.add(Membership(project_id=project.id, user_id=member.id))
+            audit.record(
+                db,
+                user,
+                "create",
+                "membership",
+                entity_id=member.id,
+                after={"project_id": project.id, "user_id": member.id},
+                project_id=project.id,
+                subject_user_id=member.id,
+            )
             status = 201
         else:
             status = 200
@@ -259,5 +328,15 @@ async def remove_member(request: Request) -> Response:
         membership = await db.get(Membership, (project_id, user_id))
         if membership is None:
             raise NotFound(f"User {user_id} is not a member of project {project_id}.")
+        audit.record(
+            db,
+            user,
+            "delete",
+            "membership",
+            entity_id=user_id,
+            before={"project_id": project_id, "user_id": user_id},
+            project_id=project_id,
+            subject_user_id=user_id,
+        )
         await db.delete(membership)
     return Response(status_code=204)

@@ -5,7 +5,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app import auth
+from app import audit, auth
 from app.api.common import current_user, decode_cursor, json_response, page, page_limit, path_id
 from app.api.session import me_json
 from app.models import ApiToken, User, utcnow
@@ -73,6 +73,15 @@ async def create_user(request: Request) -> Response:
             await db.flush()
         except IntegrityError:
             raise Conflict(f"The username {body.username!r} is taken.") from None
+        audit.record(
+            db,
+            current_user(request),
+            "create",
+            "user",
+            entity_id=user.id,
+            after=audit.snapshot(user),
+            subject_user_id=user.id,
+        )
     return json_response(user_json(user), status=201)
 
 
@@ -94,8 +103,22 @@ async def update_user(request: Request) -> Response:
             raise NotFound(f"There is no user {user_id}.")
         if user.id == actor.id and changes.get("active") is False:
             raise field_error("active", "you cannot deactivate your own account")
+        before = audit.snapshot(user)
         for field, value in changes.items():
             setattr(user, field, value)
+        after = audit.snapshot(user)
+        if "password_hash" in changes:
+            before["password"], after["password"] = "(unchanged)", "(changed)"
+        audit.record(
+            db,
+            actor,
+            "update",
+            "user",
+            entity_id=user.id,
+            before=before,
+            after=after,
+            subject_user_id=user.id,
+        )
     return json_response(user_json(user))
 
 
@@ -132,6 +155,15 @@ async def create_token(request: Request) -> Response:
                 raise field_error("username", f"there is no user {body.username!r}")
         token, secret = await auth.create_token(db, owner, body.name)
         token.user = owner
+        audit.record(
+            db,
+            actor,
+            "create",
+            "token",
+            entity_id=token.id,
+            after=audit.snapshot(token),
+            subject_user_id=owner.id,
+        )
         result = {**token_json(token), "token": secret}
     return json_response(result, status=201)
 
@@ -144,5 +176,16 @@ async def revoke_token(request: Request) -> Response:
         if token is None or (actor.role != "admin" and token.user_id != actor.id):
             raise NotFound(f"There is no token {token_id}.")
         if token.revoked_at is None:
+            before = audit.snapshot(token)
             token.revoked_at = utcnow()
+            audit.record(
+                db,
+                actor,
+                "update",
+                "token",
+                entity_id=token.id,
+                before=before,
+                after=audit.snapshot(token),
+                subject_user_id=token.user_id,
+            )
     return Response(status_code=204)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from app import metrics
+from app import audit, metrics
 from app.api.common import (
     current_user,
     decode_cursor,
@@ -26,6 +26,7 @@ from app.api.common import (
 )
 from app.auth import is_manager
 from app.models import IdempotencyKey, Membership, Phase, Project, WorkLog, utcnow
+from app.periods import check_editable
 from app.problems import BadRequest, Forbidden, NotFound, ValidationFailed, field_error
 from app.schemas import WorkLogCreate, WorkLogUpdate, read_body
 from app.worklogs import (
@@ -35,6 +36,7 @@ from app.worklogs import (
     check_phase,
     check_project,
     get_log_for_change,
+    local_today,
     lock_user,
     worklog_json,
 )
@@ -156,6 +158,7 @@ async def create_worklog(request: Request) -> Response:
             check_date(user, body.work_date, rules)
             await check_day_total(db, user, body.work_date, body.hours, rules)
             rules.raise_if_any()
+            await check_editable(db, user, user.id, body.work_date, local_today(user))
 
             log = WorkLog(
                 user_id=user.id,
@@ -173,6 +176,16 @@ async def create_worklog(request: Request) -> Response:
             await db.refresh(log, ["phase"])
             result = worklog_json(log, project.name)
             result["warnings"] = await _budget_warnings(db, log)
+            audit.record(
+                db,
+                user,
+                "create",
+                "work_log",
+                entity_id=log.id,
+                after=audit.snapshot(log),
+                project_id=log.project_id,
+                subject_user_id=log.user_id,
+            )
             if key is not None:
                 stored = json.loads(dumps(result))
                 db.add(
@@ -257,13 +270,29 @@ async def update_worklog(request: Request) -> Response:
             check_date(owner, work_date, rules)
         await check_day_total(db, owner, work_date, hours, rules, replacing=log.id)
         rules.raise_if_any()
+        today = local_today(user)
+        await check_editable(db, user, log.user_id, log.work_date, today)
+        if work_date != log.work_date:
+            await check_editable(db, user, log.user_id, work_date, today)
 
+        before = audit.snapshot(log)
         for field, value in changes.items():
             setattr(log, field, value)
         log.updated_at = utcnow()
         log.updated_by = user.id
         await db.flush()
         await db.refresh(log, ["phase"])
+        audit.record(
+            db,
+            user,
+            "update",
+            "work_log",
+            entity_id=log.id,
+            before=before,
+            after=audit.snapshot(log),
+            project_id=log.project_id,
+            subject_user_id=log.user_id,
+        )
         result = worklog_json(log, project.name)
         result["warnings"] = await _budget_warnings(db, log)
     return json_response(result)
@@ -274,6 +303,17 @@ async def delete_worklog(request: Request) -> Response:
     log_id = path_id(request, "worklog_id")
     async with request.app.state.db.write() as db:
         log = await get_log_for_change(db, user, log_id)
+        await check_editable(db, user, log.user_id, log.work_date, local_today(user))
+        audit.record(
+            db,
+            user,
+            "delete",
+            "work_log",
+            entity_id=log.id,
+            before=audit.snapshot(log),
+            project_id=log.project_id,
+            subject_user_id=log.user_id,
+        )
         await db.delete(log)
     return Response(status_code=204)
 
