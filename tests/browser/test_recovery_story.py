@@ -1,9 +1,9 @@
 """The recovery story in a real browser against real server processes.
 
-An engineer logs hours while a manager floods the server and is rate limited
-alone; then the server process is killed, a work log is entered during the
-outage, the server comes back on the same port, and the page recovers by
-itself with the log saved exactly once.
+An engineer logs hours while a manager floods the server, and only the
+manager is rate limited. Then the server process is killed and a work log is
+entered during the outage. When the server is back on the same port, the page
+recovers by itself and the log is saved exactly once.
 """
 
 import time

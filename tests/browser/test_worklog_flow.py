@@ -1,4 +1,4 @@
-"""An engineer logs hours in a real browser; a manager sees them in the portfolio."""
+"""An engineer logs hours in a real browser, and the portfolio of a manager counts them."""
 
 import re
 
@@ -76,7 +76,7 @@ def test_engineer_logs_hours_and_manager_sees_them(browser, server, manager_api)
     expect(row.locator("[data-logged]")).to_have_text(f"{format_hours(villa_logged)} h")
     expect(row.get_by_role("progressbar")).to_be_visible()
 
-    # A project without phases says so and offers the manager to add one.
+    # A project without phases shows "No phases yet" and an Add phase form to the manager.
     main_link(mara, "Projects").click()
     mara.get_by_label("Search projects").fill("Villa Extension")
     mara.get_by_role("link", name="Villa Extension").click()

@@ -126,6 +126,7 @@ function render() {
   if (current) current.controller.abort();
   const path = location.pathname === "/" ? "/week" : location.pathname.replace(/\/+$/, "") || "/";
   if (path !== location.pathname) history.replaceState(null, "", path + location.search);
+
   const found = findRoute(path);
   const controller = new AbortController();
   current = found ? { ...found, controller, page: null } : null;
@@ -138,6 +139,7 @@ function render() {
     navigate(`/login?next=${encodeURIComponent(path + location.search)}`, { replace: true });
     return;
   }
+
   document.title = `${found.route.title} - Track`;
   main.replaceChildren();
   const context = {
@@ -158,8 +160,8 @@ function render() {
     pageError(error);
     return;
   }
-  // Move focus to the new heading so keyboard and screen-reader users start
-  // at the top of the page they opened; the first page keeps the browser's focus.
+  // Move focus to the new heading, so keyboard and screen-reader users start
+  // at the top of the page they opened. The first page keeps the browser's focus.
   const heading = main.querySelector("h1");
   if (heading && started) heading.focus({ preventScroll: true });
   started = true;

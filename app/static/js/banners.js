@@ -1,7 +1,7 @@
 // The connection banners at the top of the page: red when the server cannot be
 // reached, green when it is back, amber while the rate limit makes Track wait.
-// They follow the events of request.js and never send requests themselves,
-// apart from what the Try again button asks request.js to do.
+// They follow the events of request.js. Only the Try again button leads to a
+// request, through tryAgain() in request.js.
 
 import { h } from "./dom.js";
 import { connection, secondsUntilAllowed, tryAgain } from "./request.js";

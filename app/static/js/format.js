@@ -9,7 +9,8 @@ export function formatHours(value) {
 
 // Read typed hours the way the API does ("8", "7.5", "7,5", "7:30", "8h",
 // "7h30", "7h 30m"), for the budget warning only. It returns null for text it
-// cannot read; the API then answers with its own message, and that decides.
+// cannot read. The form still sends such text, and the API rejects it with its
+// own field message.
 export function parseHours(text) {
   const value = String(text || "").trim().toLowerCase();
   if (!value) return null;

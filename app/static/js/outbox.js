@@ -3,8 +3,8 @@
 // and is sent when the server is back.
 //
 // Each entry carries an Idempotency-Key made when the log was entered. The
-// server stores the key per user and answers a repeated key with the original
-// 201, so sending an entry twice (after a lost response, or from two tabs)
+// server stores the key per user and returns the original 201 for a repeated
+// key, so sending an entry twice (after a lost response, or from two tabs)
 // still creates one work log. An entry leaves the outbox on a 2xx, or on a
 // final 4xx, which the page then shows. 401, 408 and 429 are not final: the
 // entry stays and is sent again later.

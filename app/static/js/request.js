@@ -16,8 +16,8 @@ const FAILURES_BEFORE_OFFLINE = 2;
 const RETRY_DELAY_MS = 300;
 const TRY_AGAIN_DELAY_MS = 400;
 // The poll interval doubles from POLL_BASE_MS up to POLL_CAP_MS. The cap is
-// short because the page should be back within about a second of the server
-// becoming ready; each poll is one small request per open tab.
+// short because the page should recover within about a second of the server
+// becoming ready. Each poll costs one small request per open tab.
 const POLL_BASE_MS = 250;
 const POLL_CAP_MS = 1000;
 const POLL_TIMEOUT_MS = 3000;
@@ -98,10 +98,13 @@ function withJitter(ms) {
 
 // Send a request to the API and return the parsed JSON body (null for 204).
 //
-// Options: body (sent as JSON), headers, signal (an AbortSignal; an aborted
-// request is dropped from the queue), idempotencyKey (sets Idempotency-Key and
-// makes a POST safe to resend), onParked (called when the request has to wait
-// for the connection or the rate limit).
+// Options:
+// - body: sent as JSON.
+// - headers: extra request headers.
+// - signal: an AbortSignal. Aborting drops the request from the queue.
+// - idempotencyKey: sets Idempotency-Key, which makes a POST safe to resend.
+// - onParked: called when the request has to wait for the connection or the
+//   rate limit.
 // Raises ApiError for an HTTP error, ConnectionError for an unreachable server
 // when the request may not be resent, and an AbortError when cancelled.
 export function request(method, path, options = {}) {
@@ -149,7 +152,7 @@ function park(job) {
 }
 
 // Run a read as one shared request per path, whether it is sent now or waits
-// in the queue, so the queue never holds two identical reads. The shared
+// in the queue, so the queue never contains two identical reads. The shared
 // request is cancelled only when every caller waiting for it has aborted.
 function joinRead(job) {
   let shared = readsInFlight.get(job.path);
@@ -320,9 +323,9 @@ function releaseQueue() {
   for (const job of jobs) settle(job, dispatch(job));
 }
 
-// The "Try again" button: wait briefly, resend the last request, and when it
-// gets through send the rest of the queue (which holds no duplicate reads,
-// see joinRead) and let the page reload its data.
+// Handle the "Try again" button: wait briefly, resend the last request, and
+// when it gets through, send the rest of the queue and let the page reload its
+// data. The queue contains no duplicate reads (see joinRead).
 export async function tryAgain() {
   if (state === "limited") return false;
   await wait(TRY_AGAIN_DELAY_MS);
@@ -342,17 +345,13 @@ export async function tryAgain() {
         cache: "no-store",
       });
       reachable = !TRANSIENT_STATUSES.has(response.status);
-      if (reachable) {
-        const queued = queue.find((queuedJob) => queuedJob === job);
-        if (queued) {
-          queue = queue.filter((queuedJob) => queuedJob !== job);
-          if (response.status === 429) {
-            queue.unshift(job);
-            startLimit(retryAfterSeconds(response));
-            return false;
-          }
-          settle(job, readResponse(response));
-        }
+      if (response.status === 429) {
+        startLimit(retryAfterSeconds(response));
+        return false;
+      }
+      if (reachable && queue.includes(job)) {
+        queue = queue.filter((queuedJob) => queuedJob !== job);
+        settle(job, readResponse(response));
       }
     } catch {
       reachable = false;
@@ -361,7 +360,6 @@ export async function tryAgain() {
     reachable = await serverReady();
   }
   if (!reachable) {
-    emit("still-offline");
     pollAttempt = 0;
     schedulePoll();
     return false;
@@ -395,3 +393,19 @@ export const api = {
   patch: (path, body, options = {}) => request("PATCH", `/api/v1${path}`, { ...options, body }),
   delete: (path, options) => request("DELETE", `/api/v1${path}`, options),
 };
+
+const LIST_PAGE_SIZE = 500;
+
+// Fetch every page of a list endpoint of the API and return all items.
+export async function fetchAll(path, signal) {
+  const items = [];
+  let cursor = null;
+  do {
+    const separator = path.includes("?") ? "&" : "?";
+    const suffix = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
+    const page = await api.get(`${path}${separator}limit=${LIST_PAGE_SIZE}${suffix}`, { signal });
+    items.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return items;
+}

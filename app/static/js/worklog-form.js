@@ -124,9 +124,11 @@ export function workLogForm({ me, projects, projectId, signal, onSaved }) {
       phaseSelect.replaceChildren(h("option", { value: "" }, "Loading phases…"));
       updateBudget();
     }
-    const wanted = phaseSelect.value;
+
+    const selectedPhaseId = phaseSelect.value;
     const detail = await api.get(`/projects/${chosen}`, { signal });
     if (projectSelect.value !== chosen) return;
+
     phases = detail.phases;
     phaseSelect.dataset.project = chosen;
     phaseSelect.replaceChildren();
@@ -137,7 +139,7 @@ export function workLogForm({ me, projects, projectId, signal, onSaved }) {
       phaseSelect.disabled = false;
       phaseSelect.append(h("option", { value: "" }, "Choose a phase"));
       for (const phase of phases) phaseSelect.append(h("option", { value: phase.id }, phase.name));
-      if (wanted && phases.some((phase) => String(phase.id) === wanted)) phaseSelect.value = wanted;
+      if (phases.some((phase) => String(phase.id) === selectedPhaseId)) phaseSelect.value = selectedPhaseId;
     }
     updateBudget();
   }
@@ -208,6 +210,7 @@ export function workLogForm({ me, projects, projectId, signal, onSaved }) {
       return;
     }
     if (phaseLoad) await phaseLoad;
+
     const body = {
       project_id: Number(projectSelect.value),
       phase_id: phaseSelect.value ? Number(phaseSelect.value) : null,
@@ -220,6 +223,7 @@ export function workLogForm({ me, projects, projectId, signal, onSaved }) {
       phase: selectedPhase() ? selectedPhase().name : null,
     };
     const text = describe(body, labels);
+
     let parked = false;
     submit.disabled = true;
     setStatus("info", "Saving…");

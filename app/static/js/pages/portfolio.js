@@ -70,6 +70,7 @@ export function render({ main, me, signal }) {
     const page = await api.get(`/portfolio?${params}`, { signal });
     if (mine !== generation) return;
     nextCursor = page.next_cursor;
+
     let planned = 0;
     let logged = 0;
     let overPlan = 0;
@@ -84,6 +85,7 @@ export function render({ main, me, signal }) {
       stat("Logged", `${formatHours(logged)} h`),
       stat("Over plan", String(overPlan)),
     );
+
     body.replaceChildren(
       ...page.items.map((project) =>
         h(

@@ -4,9 +4,8 @@
 import { isManager, pageError } from "../app.js";
 import { h, progressBar, uniqueId } from "../dom.js";
 import { formatHours, formatShortDate, statusLabel } from "../format.js";
-import { ApiError, api, isAbort } from "../request.js";
+import { ApiError, api, fetchAll, isAbort } from "../request.js";
 import { field, outboxPanel, showFieldErrors, workLogForm } from "../worklog-form.js";
-import { fetchAll } from "./week.js";
 
 function hoursText(value) {
   return value === null || value === undefined ? "–" : `${formatHours(value)} h`;

@@ -4,29 +4,13 @@
 import { pageError } from "../app.js";
 import { h, uniqueId } from "../dom.js";
 import { addDays, formatDay, formatHours, formatShortDate, isIsoDate, mondayOf, todayIn } from "../format.js";
-import { ApiError, api, isAbort } from "../request.js";
+import { ApiError, api, fetchAll, isAbort } from "../request.js";
 import { field, outboxPanel, showFieldErrors, workLogForm } from "../worklog-form.js";
-
-const PAGE_SIZE = 500;
-
-// Fetch every page of a list endpoint.
-export async function fetchAll(path, signal) {
-  const items = [];
-  let cursor = null;
-  do {
-    const separator = path.includes("?") ? "&" : "?";
-    const suffix = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
-    const page = await api.get(`${path}${separator}limit=${PAGE_SIZE}${suffix}`, { signal });
-    items.push(...page.items);
-    cursor = page.next_cursor;
-  } while (cursor);
-  return items;
-}
 
 export function render({ main, me, query, signal }) {
   const today = todayIn(me.timezone);
-  const asked = query.get("start");
-  const monday = mondayOf(isIsoDate(asked) ? asked : today);
+  const requestedStart = query.get("start");
+  const monday = mondayOf(isIsoDate(requestedStart) ? requestedStart : today);
   const sunday = addDays(monday, 6);
 
   const total = h("p", { class: "week-total", "aria-live": "polite" });
