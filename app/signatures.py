@@ -25,8 +25,20 @@ class ErrorSignature:
     route: str
 
 
-def _own_frame(error: BaseException) -> traceback.FrameSummary | None:
-    frames = traceback.extract_tb(error.__traceback__)
+@dataclass(frozen=True)
+class _Frame:
+    filename: str
+    function: str
+    lineno: int
+    first_lineno: int
+
+
+def _own_frame(error: BaseException) -> _Frame | None:
+    """Return the innermost traceback frame in Track's code, else the innermost frame."""
+    frames = [
+        _Frame(frame.f_code.co_filename, frame.f_code.co_name, lineno, frame.f_code.co_firstlineno)
+        for frame, lineno in traceback.walk_tb(error.__traceback__)
+    ]
     for frame in reversed(frames):
         try:
             Path(frame.filename).resolve().relative_to(PACKAGE_ROOT)
@@ -34,6 +46,23 @@ def _own_frame(error: BaseException) -> traceback.FrameSummary | None:
             continue
         return frame
     return frames[-1] if frames else None
+
+
+def _source_line(filename: str, lineno: int) -> str:
+    return linecache.getline(filename, lineno).strip()
+
+
+def _occurrence(frame: _Frame, source: str) -> int:
+    """Count the earlier lines of the same function whose text equals ``source``.
+
+    Two identical lines in one function, such as two ``raise ValueError(...)``
+    with the same text, are different faults; the count tells them apart and,
+    unlike a line number, is unchanged by edits outside the function.
+    """
+    start = min(frame.first_lineno, frame.lineno)
+    return sum(
+        1 for number in range(start, frame.lineno) if _source_line(frame.filename, number) == source
+    )
 
 
 def _display_path(filename: str) -> str:
@@ -49,11 +78,16 @@ def signature_of(error: BaseException, route: str = "") -> ErrorSignature:
     frame = _own_frame(error)
     if frame is None:
         module, function, source, location = "", "", "", "<unknown>"
+        occurrence = 0
     else:
         module = _display_path(frame.filename)
-        function = frame.name
-        source = (frame.line or linecache.getline(frame.filename, frame.lineno or 0)).strip()
+        function = frame.function
+        source = _source_line(frame.filename, frame.lineno)
+        occurrence = _occurrence(frame, source) if source else 0
         location = f"{module}:{function}:{frame.lineno}"
-    material = "\n".join([exception, module, function, source, route])
+    parts = [exception, module, function, source, route]
+    if occurrence:
+        parts.append(str(occurrence))
+    material = "\n".join(parts)
     digest = hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:12]
     return ErrorSignature(digest, exception, location, route)
