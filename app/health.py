@@ -30,8 +30,12 @@ class Health:
         """Seconds the loop has gone without a watchdog tick, beyond the expected interval."""
         return max(0.0, time.monotonic() - self.last_tick - WATCHDOG_INTERVAL)
 
+    def recent_lag(self) -> float:
+        """Seconds of loop lag now or at the last watchdog tick, whichever is larger."""
+        return max(self.loop_lag(), self.max_recent_lag)
+
     def alive(self) -> bool:
-        return self.loop_lag() <= self.lag_threshold and self.max_recent_lag <= self.lag_threshold
+        return self.recent_lag() <= self.lag_threshold
 
     def set_ready(self, ready: bool) -> None:
         metrics.READY.set(1 if ready else 0)

@@ -14,9 +14,10 @@ READY_TIMEOUT = 2.0
 
 async def live(request: Request) -> Response:
     health = request.app.state.health
-    lag = health.loop_lag()
-    body = {"status": "ok" if health.alive() else "failing", "loop_lag_seconds": round(lag, 3)}
-    if not health.alive():
+    lag = health.recent_lag()
+    alive = lag <= health.lag_threshold
+    body = {"status": "ok" if alive else "failing", "loop_lag_seconds": round(lag, 3)}
+    if not alive:
         body["failed"] = "event_loop_blocked"
         return json_response(body, status=503)
     return json_response(body)
