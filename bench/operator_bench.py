@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -58,7 +59,14 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    # Turn SIGTERM (from `timeout`, for example) into SystemExit so the
+    # `finally` below stops the operator subprocess instead of orphaning it.
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pods", type=int, default=1000, help="pods to create and watch")
     parser.add_argument("--crashes", type=int, default=200, help="crashes to time")
@@ -162,7 +170,11 @@ def main() -> None:
         results["failurepatterns"] = len(cluster.patterns(NAMESPACE))
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
         cluster.stop()
     results.update({f"corpus_{k}": v for k, v in grouping_scores(load_corpus()).items()})
     print(json.dumps(results, indent=2))
