@@ -1,7 +1,7 @@
 """Signatures for errors that browsers report.
 
 Browser error messages carry values that change between occurrences of one
-fault (URLs, ids, counters, quoted values); those are replaced before the
+fault: URLs, ids, counters and quoted values. They are replaced before the
 message is hashed, so one fault gives one signature.
 """
 

@@ -24,7 +24,7 @@ def _with_actor():
 
 
 async def worklog_history(request: Request) -> Response:
-    """The changes of one work log, for its owner and for managers."""
+    """Return the changes of one work log to its owner or to a manager."""
     user = current_user(request)
     log_id = path_id(request, "worklog_id")
     async with request.app.state.db.read() as db:

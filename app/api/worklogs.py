@@ -198,7 +198,7 @@ async def create_worklog(request: Request) -> Response:
                     )
                 )
     except IntegrityError:
-        # Only a concurrent request with the same key gets here; answer as its replay.
+        # Only a concurrent request with the same key gets here, so return its stored response.
         if key is None:
             raise
         async with database.read() as db:
