@@ -231,6 +231,18 @@ class AuthenticationMiddleware:
             await self.app(scope, receive, send)
             return
 
+        try:
+            await self._authenticate(scope)
+        except (Unauthorized, Forbidden):
+            # A rejected request never reaches the rate limit below, so count
+            # it by address here: a flood of invented tokens is limited too.
+            await enforce_rate_limit(self.state, scope, _address_key(self.state, scope))
+            raise
+        if scope["user"] is not None:
+            logs.user_id.set(scope["user"].id)
+        await self.app(scope, receive, send)
+
+    async def _authenticate(self, scope: Scope) -> None:
         headers = Headers(scope=scope)
         if scope["method"] not in SAFE_METHODS and not _same_origin(headers):
             raise Forbidden("Cross-site requests may not change data.")
@@ -251,13 +263,36 @@ class AuthenticationMiddleware:
                     scope["user"] = await auth.user_for_session(db, token)
                 scope["session_token"] = token
             scope["auth"] = "session" if scope["user"] is not None else None
-        if scope["user"] is not None:
-            logs.user_id.set(scope["user"].id)
-        await self.app(scope, receive, send)
 
 
 def raise_unauthorized(detail: str) -> None:
     raise Unauthorized(detail, headers={"WWW-Authenticate": 'Bearer realm="track"'})
+
+
+def _address_key(state, scope: Scope) -> str:
+    return "addr:" + client_address(scope, state.settings.trusted_proxies)
+
+
+async def enforce_rate_limit(state, scope: Scope, key: str) -> None:
+    """Count one request for ``key``; raise TooManyRequests when it is over a limit."""
+    limiter = state.limiter
+    try:
+        await limiter.hit(key)
+    except RateLimitExceeded as exceeded:
+        metrics.RATE_LIMITED.labels(route_template(scope)).inc()
+        raise TooManyRequests(
+            f"Too many requests: the limit is {exceeded.item.amount} per "
+            f"{exceeded.item.get_expiry()} seconds. Try again in {exceeded.retry_after} s.",
+            retry_after=exceeded.retry_after,
+            headers={
+                "Retry-After": str(exceeded.retry_after),
+                "RateLimit-Policy": limiter.policy_header(),
+                "RateLimit": (
+                    f'"{limiter.item_name(exceeded.item)}";r={exceeded.remaining};'
+                    f"t={exceeded.retry_after}"
+                ),
+            },
+        ) from None
 
 
 class RateLimitMiddleware:
@@ -270,27 +305,7 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PREFIXES):
             await self.app(scope, receive, send)
             return
-        limiter = self.state.limiter
         user = scope.get("user")
-        if user is not None:
-            key = f"user:{user.id}"
-        else:
-            key = "addr:" + client_address(scope, self.state.settings.trusted_proxies)
-        try:
-            await limiter.hit(key)
-        except RateLimitExceeded as exceeded:
-            metrics.RATE_LIMITED.labels(match_route(self.router, scope)).inc()
-            raise TooManyRequests(
-                f"Too many requests: the limit is {exceeded.item.amount} per "
-                f"{exceeded.item.get_expiry()} seconds. Try again in {exceeded.retry_after} s.",
-                retry_after=exceeded.retry_after,
-                headers={
-                    "Retry-After": str(exceeded.retry_after),
-                    "RateLimit-Policy": limiter.policy_header(),
-                    "RateLimit": (
-                        f'"{limiter.item_name(exceeded.item)}";r={exceeded.remaining};'
-                        f"t={exceeded.retry_after}"
-                    ),
-                },
-            ) from None
+        key = f"user:{user.id}" if user is not None else _address_key(self.state, scope)
+        await enforce_rate_limit(self.state, scope, key)
         await self.app(scope, receive, send)
