@@ -263,3 +263,11 @@ def test_hung_storage_fails_open():
     finally:
         hung.close()
     assert _sample("track_rate_limit_storage_errors_total") - errors_before == 1
+
+
+def test_invalid_tokens_limited_by_address(limited_track):
+    client = limited_track.client
+    statuses = [
+        client.get(PROJECTS, headers=bearer(f"invalid-{n}")).status_code for n in range(8)
+    ]
+    assert statuses == [401] * 5 + [429] * 3
