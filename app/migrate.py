@@ -60,13 +60,13 @@ def _upgrade(connection) -> None:
     command.upgrade(config, "head")
 
 
-def _current_revision(connection) -> str | None:
+def current_revision_of(connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
 async def current_revision(database: Database) -> str | None:
     async with database.engine.connect() as connection:
-        return await connection.run_sync(_current_revision)
+        return await connection.run_sync(current_revision_of)
 
 
 async def migrate(database: Database) -> str:
@@ -79,7 +79,7 @@ async def migrate(database: Database) -> str:
             )
             await connection.commit()
             try:
-                before = await connection.run_sync(_current_revision)
+                before = await connection.run_sync(current_revision_of)
                 await connection.run_sync(_upgrade)
                 await connection.commit()
             finally:
@@ -90,7 +90,7 @@ async def migrate(database: Database) -> str:
     else:
         with _file_lock(_sqlite_lock_path(database.url)):
             async with engine.connect() as connection:
-                before = await connection.run_sync(_current_revision)
+                before = await connection.run_sync(current_revision_of)
                 await connection.run_sync(_upgrade)
                 await connection.commit()
     revision = await current_revision(database)

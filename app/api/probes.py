@@ -2,12 +2,12 @@
 
 import asyncio
 
-from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import Response
 
 from app import metrics
 from app.api.common import json_response
+from app.migrate import current_revision_of
 
 READY_TIMEOUT = 2.0
 
@@ -28,7 +28,8 @@ async def _check_database(request: Request) -> tuple[bool, str | None]:
     try:
         async with asyncio.timeout(READY_TIMEOUT):
             async with state.db.engine.connect() as connection:
-                revision = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+                # Alembic returns None when the version table does not exist yet.
+                revision = await connection.run_sync(current_revision_of)
     except Exception as error:  # noqa: BLE001 - any failure means not ready
         return False, f"database: {type(error).__name__}"
     if revision != state.schema_head:
