@@ -111,6 +111,8 @@ def test_killed_worker_is_replaced(tmp_path):
     assert set(statuses) == {200}
     assert served_after == [200] * 10
     assert exit_code == 0
+    warnings = [line for line in server.logs() if line["level"] == "warning"]
+    assert any("memory storage" in line["message"] for line in warnings)
     exited = [line for line in server.logs() if line["message"].startswith("worker exited")]
     assert [line["pid"] for line in exited] == [victim]
     assert exited[0]["exit_code"] == -signal.SIGKILL
