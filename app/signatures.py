@@ -55,9 +55,9 @@ def _source_line(filename: str, lineno: int) -> str:
 def _occurrence(frame: _Frame, source: str) -> int:
     """Count the earlier lines of the same function whose text equals ``source``.
 
-    Two identical lines in one function, such as two ``raise ValueError(...)``
-    with the same text, are different faults; the count tells them apart and,
-    unlike a line number, is unchanged by edits outside the function.
+    Two identical lines in one function, such as two copies of one ``raise``
+    statement, are different faults. The count separates them, and unlike a
+    line number it does not change when code outside the function moves.
     """
     start = min(frame.first_lineno, frame.lineno)
     return sum(

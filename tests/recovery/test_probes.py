@@ -1,6 +1,5 @@
 """Probes and server settings, checked in process."""
 
-import pytest
 from starlette.testclient import TestClient
 
 from app.config import load_settings
@@ -30,7 +29,6 @@ def test_ready_fails_on_old_schema(tmp_path):
     assert startup.status_code == 200
 
 
-@pytest.mark.postgres
 def test_live_ignores_unreachable_database():
     # Nothing listens on this port, so every database check fails at once.
     url = f"postgresql://postgres@127.0.0.1:{free_port()}/track"

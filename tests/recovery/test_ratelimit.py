@@ -132,7 +132,8 @@ def test_trusted_proxy_forwards_client(tmp_path):
     try:
         distinct = _anonymous_statuses(server, [f"203.0.113.{n}" for n in range(1, 11)])
         same = _anonymous_statuses(server, ["198.51.100.7"] * 6)
-        # The client's own rightmost entry is the proxy's view; earlier hops are not trusted.
+        # Only the rightmost entry, added by the trusted proxy, is used, so invented
+        # earlier hops share one limit.
         chained = _anonymous_statuses(server, [f"10.9.9.{n}, 198.51.100.7" for n in range(1, 4)])
     finally:
         server.stop()
@@ -215,7 +216,7 @@ def test_redis_outage_fails_open(tmp_path):
 
 
 class HungServer:
-    """A TCP listener that accepts connections and never answers."""
+    """A TCP listener that accepts connections and never replies."""
 
     def __init__(self):
         self.sock = socket.create_server(("127.0.0.1", 0))
@@ -239,8 +240,8 @@ class HungServer:
 def test_storage_timeouts_bounded():
     limiter = Limiter("5/minute", "redis://127.0.0.1:6399/0")
     options = limiter.storage.bridge.storage.connection_pool.connection_kwargs
-    # A request waits on the storage for at most one bounded check, then the
-    # limiter skips the storage for a while: the sum stays near 2 s.
+    # A request waits on the storage for at most one bounded check. After a
+    # failure the limiter skips the storage for a while, so no request waits again.
     assert options["socket_timeout"] <= 1.0
     assert options["socket_connect_timeout"] <= 1.0
     assert 2 * ratelimit.STORAGE_TIMEOUT <= 2.0
@@ -253,8 +254,8 @@ def test_hung_storage_fails_open():
     key = f"user:{secrets.token_hex(4)}"
 
     async def hit_twice() -> list[None]:
-        # Both hits return although the storage never answers; the second
-        # does not even ask it.
+        # Both hits return although the storage never replies, and the
+        # second skips the storage entirely.
         return [await asyncio.wait_for(limiter.hit(key), 30) for _ in range(2)]
 
     errors_before = _sample("track_rate_limit_storage_errors_total")
@@ -267,7 +268,5 @@ def test_hung_storage_fails_open():
 
 def test_invalid_tokens_limited_by_address(limited_track):
     client = limited_track.client
-    statuses = [
-        client.get(PROJECTS, headers=bearer(f"invalid-{n}")).status_code for n in range(8)
-    ]
+    statuses = [client.get(PROJECTS, headers=bearer(f"invalid-{n}")).status_code for n in range(8)]
     assert statuses == [401] * 5 + [429] * 3
