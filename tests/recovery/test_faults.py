@@ -110,11 +110,11 @@ def test_crash_writes_report_and_exits(tmp_path):
 
 @pytest.mark.slow
 def test_block_fails_liveness_then_recovers(tmp_path):
-    server, headers = _drill_server(tmp_path, TRACK_LOOP_LAG_THRESHOLD_SECONDS="0.5")
+    server, headers = _drill_server(tmp_path, TRACK_LOOP_LAG_THRESHOLD_SECONDS="1")
     block_response: list[httpx.Response] = []
 
     def block() -> None:
-        body = {"kind": "block", "seconds": 2}
+        body = {"kind": "block", "seconds": 3}
         block_response.append(
             httpx.post(server.url + FAULTS, json=body, headers=headers, timeout=30)
         )
@@ -140,7 +140,7 @@ def test_block_fails_liveness_then_recovers(tmp_path):
         server.stop()
 
     assert failing.json()["failed"] == "event_loop_blocked"
-    assert failing.json()["loop_lag_seconds"] > 0.5
+    assert failing.json()["loop_lag_seconds"] > 1
     assert probes[-1].json()["status"] == "ok"
     assert block_response[0].status_code == 200
     assert ready.status_code == 200

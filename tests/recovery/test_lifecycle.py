@@ -15,7 +15,7 @@ from tests.fixtures import SECRET_KEY, base_env, create_token, create_user
 from tests.recovery.services import LoggedServer, bearer, metric_total, wait_until
 
 FAULTS = "/api/v1/admin/faults"
-SLOW_SECONDS = 3
+SLOW_SECONDS = 4
 
 
 def _admin_token(url: str) -> str:
@@ -26,7 +26,7 @@ def _admin_token(url: str) -> str:
 @pytest.mark.slow
 def test_sigterm_drains_in_flight_requests(tmp_path):
     url = f"sqlite:///{tmp_path / 'track.db'}"
-    env = base_env(url, TRACK_FAULT_INJECTION="1", TRACK_DRAIN_SECONDS="1")
+    env = base_env(url, TRACK_FAULT_INJECTION="1", TRACK_DRAIN_SECONDS="3")
     server = LoggedServer(env, tmp_path / "server.log").start()
     headers = bearer(_admin_token(url))
 

@@ -93,25 +93,40 @@ def test_route_label_is_template(sqlite_track):
     assert "/api/v1/projects/12345" not in labels
 
 
-@pytest.mark.promtool
-@pytest.mark.slow
-def test_promtool_accepts_exposition(four_workers):
+def _promtool_check(exposition: httpx.Response) -> subprocess.CompletedProcess:
     promtool = require_binary("promtool", "apt-get install prometheus")
-    server = four_workers
-    with httpx.Client(base_url=server.url, timeout=10) as client:
-        client.get("/api/v1/projects")
-        client.get("/no-such-page")
-        client.get("/healthz/ready")
-        exposition = client.get("/metrics")
-
-    result = subprocess.run(
+    return subprocess.run(
         [promtool, "check", "metrics"],
         input=exposition.text,
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+@pytest.mark.promtool
+@pytest.mark.slow
+def test_promtool_accepts_workers_exposition(four_workers):
+    with httpx.Client(base_url=four_workers.url, timeout=10) as client:
+        client.get("/api/v1/projects")
+        client.get("/no-such-page")
+        client.get("/healthz/ready")
+        exposition = client.get("/metrics")
+    result = _promtool_check(exposition)
+
     assert exposition.headers["content-type"].startswith("text/plain")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == ""
+    assert result.stderr.strip() == ""
+
+
+@pytest.mark.promtool
+def test_promtool_accepts_single_process(sqlite_track):
+    client = sqlite_track.client
+    client.get("/api/v1/projects")
+    client.get("/healthz/ready")
+    result = _promtool_check(client.get("/metrics"))
+
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == ""
     assert result.stderr.strip() == ""
