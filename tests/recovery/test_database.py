@@ -64,11 +64,12 @@ class Writer(threading.Thread):
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_postgres_restart_during_writes(tmp_path):
-    postgres = PostgresServer().init()
-    postgres.start()
+    postgres = PostgresServer()
     server = None
     writer = None
     try:
+        postgres.init()
+        postgres.start()
         server = LoggedServer(base_env(postgres.url), tmp_path / "server.log").start()
         create_user(postgres.url, "mara", "manager")
         writer = Writer(server.url, create_token(postgres.url, "mara"))
