@@ -1,8 +1,8 @@
 """Throwaway Redis and PostgreSQL servers, and helpers the recovery tests share.
 
-The recovery tests stop and restart these servers on purpose, so each test
-starts its own on 127.0.0.1 and a free port, in a temporary directory, and
-never touches the machine's shared servers.
+A test that stops or restarts a server starts its own on 127.0.0.1 and a
+free port, in a temporary directory, so the machine's shared Redis and
+PostgreSQL keep running for other tests.
 """
 
 import contextlib

@@ -1,4 +1,4 @@
-"""Error signatures: one per bug, stable across unrelated edits, unlike for different bugs."""
+"""Error signatures: one per bug, stable across unrelated edits, distinct between bugs."""
 
 import linecache
 import re
