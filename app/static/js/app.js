@@ -6,9 +6,14 @@
 // for example when the connection comes back.
 
 import { installBanners } from "./banners.js";
+import { flushCells, setCellOutboxUser } from "./cell-outbox.js";
+import { setClientErrorUser } from "./client-errors.js";
 import { h } from "./dom.js";
 import { flushOutbox, setOutboxUser } from "./outbox.js";
 import { ApiError, api, connection, isAbort } from "./request.js";
+import * as admin from "./pages/admin.js";
+import * as approvals from "./pages/approvals.js";
+import * as grid from "./pages/grid.js";
 import * as help from "./pages/help.js";
 import * as login from "./pages/login.js";
 import * as portfolio from "./pages/portfolio.js";
@@ -19,6 +24,9 @@ import * as week from "./pages/week.js";
 const ROUTES = [
   { pattern: /^\/login$/, page: login, title: "Sign in", public: true },
   { pattern: /^\/week$/, page: week, title: "My week", nav: "/week" },
+  { pattern: /^\/grid$/, page: grid, title: "Week grid", nav: "/grid" },
+  { pattern: /^\/approvals$/, page: approvals, title: "Approvals", nav: "/approvals", role: "manager" },
+  { pattern: /^\/admin$/, page: admin, title: "Admin", nav: "/admin", role: "admin" },
   { pattern: /^\/projects$/, page: projects, title: "Projects", nav: "/projects" },
   { pattern: /^\/projects\/(\d+)$/, page: project, title: "Project", nav: "/projects" },
   { pattern: /^\/portfolio$/, page: portfolio, title: "Portfolio", nav: "/portfolio" },
@@ -35,6 +43,28 @@ export function isManager(user) {
   return user && (user.role === "manager" || user.role === "admin");
 }
 
+export function isAdmin(user) {
+  return Boolean(user && user.role === "admin");
+}
+
+function mayOpen(route, user) {
+  if (route.role === "manager") return isManager(user);
+  if (route.role === "admin") return isAdmin(user);
+  return true;
+}
+
+// Tell the modules that keep per-user state who is signed in (null: nobody).
+function setUser(user) {
+  me = user;
+  setOutboxUser(user ? user.username : null);
+  setCellOutboxUser(user ? user.username : null);
+  setClientErrorUser(user);
+  if (user) {
+    flushOutbox();
+    flushCells();
+  }
+}
+
 // Go to a path of the UI without reloading the page.
 export function navigate(path, { replace = false } = {}) {
   if (replace) {
@@ -48,8 +78,11 @@ export function navigate(path, { replace = false } = {}) {
 function renderNav() {
   const links = [
     ["/week", "My week"],
+    ["/grid", "Week grid"],
     ["/projects", "Projects"],
     isManager(me) ? ["/portfolio", "Portfolio"] : null,
+    isManager(me) ? ["/approvals", "Approvals"] : null,
+    isAdmin(me) ? ["/admin", "Admin"] : null,
     ["/help", "Help"],
   ].filter(Boolean);
   const active = current && current.route.nav;
@@ -80,16 +113,13 @@ async function signOut() {
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
   }
-  me = null;
-  setOutboxUser(null);
+  setUser(null);
   navigate("/login", { replace: true });
 }
 
 // Called by the login page once the session cookie is set.
 export function signedIn(user, next) {
-  me = user;
-  setOutboxUser(user.username);
-  flushOutbox();
+  setUser(user);
   navigate(next && next.startsWith("/") && !next.startsWith("//") ? next : "/week", { replace: true });
 }
 
@@ -112,7 +142,7 @@ function renderNotFound() {
 export function pageError(error) {
   if (isAbort(error)) return;
   if (error instanceof ApiError && error.status === 401) {
-    me = null;
+    setUser(null);
     const next = location.pathname + location.search;
     navigate(`/login?next=${encodeURIComponent(next)}`, { replace: true });
     return;
@@ -137,6 +167,14 @@ function render() {
   }
   if (!found.route.public && !me) {
     navigate(`/login?next=${encodeURIComponent(path + location.search)}`, { replace: true });
+    return;
+  }
+
+  if (!mayOpen(found.route, me)) {
+    main.replaceChildren(
+      h("h1", { tabindex: "-1" }, found.route.title),
+      h("p", { class: "message message-error" }, `Only ${found.route.role}s can open this page. `, h("a", { href: "/week" }, "Go to My week"), "."),
+    );
     return;
   }
 
@@ -198,15 +236,14 @@ async function start() {
   window.addEventListener("popstate", render);
   connection.addEventListener("restored", () => {
     flushOutbox();
+    flushCells();
     refreshPage();
   });
   connection.addEventListener("refresh", refreshPage);
 
   main.replaceChildren(h("p", { class: "muted" }, "Loading…"));
   try {
-    me = await api.get("/me");
-    setOutboxUser(me.username);
-    flushOutbox();
+    setUser(await api.get("/me"));
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 401)) {
       pageError(error);

@@ -1,14 +1,17 @@
 // The connection banners at the top of the page: red when the server cannot be
-// reached, green when it is back, amber while the rate limit makes Track wait.
-// They follow the events of request.js. Only the Try again button leads to a
-// request, through tryAgain() in request.js.
+// reached or failed with an error, green when it is back, amber while the rate
+// limit makes Track wait. They follow the events of request.js. Only the Try
+// again and Report a problem buttons lead to requests.
 
 import { h } from "./dom.js";
+import { openProblemReport } from "./problem-report.js";
 import { connection, secondsUntilAllowed, tryAgain } from "./request.js";
 
 const RESTORED_VISIBLE_MS = 2500;
 const LIMIT_ENDED_VISIBLE_MS = 6000;
 const FADE_MS = 600;
+// These statuses mean "unreachable" and lead to the lost-connection banner.
+const TRANSIENT_STATUSES = new Set([502, 503, 504]);
 
 let region;
 let countdownTimer = null;
@@ -49,6 +52,41 @@ function showLost() {
         { class: "banner-actions" },
         retry,
         button("Refresh page", () => window.location.reload()),
+        button("Report a problem", () => openProblemReport()),
+        button("Dismiss", clear),
+      ),
+    ),
+  );
+}
+
+// A 500 from the server: the request failed for a reason the user cannot fix,
+// so the banner names the incident and offers to report it.
+function showServerError(event) {
+  const { status, incidentId } = event.detail;
+  if (status < 500 || TRANSIENT_STATUSES.has(status)) return;
+  // The lost-connection banner stays: it says more about what to do.
+  if (region.querySelector("[data-banner=lost]")) return;
+  clear();
+  region.append(
+    h(
+      "div",
+      { class: "banner banner-error", role: "alert", dataset: { banner: "server-error" } },
+      h(
+        "div",
+        { class: "banner-text" },
+        h("strong", {}, "Something went wrong on the server"),
+        h(
+          "p",
+          { class: "banner-note" },
+          "What you just did was not completed. ",
+          incidentId ? ["The error was logged as incident ", h("code", { class: "incident" }, incidentId), ". "] : null,
+          "If it happens again, report it.",
+        ),
+      ),
+      h(
+        "div",
+        { class: "banner-actions" },
+        button("Report a problem", () => openProblemReport({ incidentId })),
         button("Dismiss", clear),
       ),
     ),
@@ -123,6 +161,7 @@ export function installBanners(element) {
   connection.addEventListener("restored", showRestored);
   connection.addEventListener("limited", showLimited);
   connection.addEventListener("limit-ended", showLimitEnded);
+  connection.addEventListener("request-failed", showServerError);
   connection.addEventListener("refresh", () => {
     if (region.querySelector("[data-banner=limited]")) clear();
   });

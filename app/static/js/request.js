@@ -11,6 +11,9 @@
 //   "restored" so the page reloads its data.
 // - A 429 switches to "limited" until Retry-After has passed. Nothing is sent
 //   before then, so the wait cannot be prolonged by more requests.
+// Every 5xx and every unreachable server is also announced as a
+// "request-failed" event, which client-errors.js records and banners.js uses
+// to offer "Report a problem".
 
 const FAILURES_BEFORE_OFFLINE = 2;
 const RETRY_DELAY_MS = 300;
@@ -105,6 +108,11 @@ function withJitter(ms) {
 // - idempotencyKey: sets Idempotency-Key, which makes a POST safe to resend.
 // - onParked: called when the request has to wait for the connection or the
 //   rate limit.
+// - ownRateLimit: a 429 limits this endpoint alone (problem reports have a
+//   limit of their own), so it raises an ApiError instead of pausing every
+//   request of the page.
+// - reportFailure: false sends no "request-failed" event, for the requests
+//   that report errors themselves, so a failing report cannot report itself.
 // Raises ApiError for an HTTP error, ConnectionError for an unreachable server
 // when the request may not be resent, and an AbortError when cancelled.
 export function request(method, path, options = {}) {
@@ -119,6 +127,8 @@ export function request(method, path, options = {}) {
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
     signal: options.signal,
     onParked: options.onParked,
+    ownRateLimit: Boolean(options.ownRateLimit),
+    reportFailure: options.reportFailure !== false,
     // Reads and idempotent writes may be resent; a plain POST may have
     // reached the server already, so it is not.
     resendable: method !== "POST" || Boolean(options.idempotencyKey),
@@ -202,15 +212,27 @@ async function send(job) {
   }
   if (TRANSIENT_STATUSES.has(response.status)) return transientFailure(job, response.status);
   failureStreak = 0;
-  if (response.status === 429) {
+  if (response.status === 429 && !job.ownRateLimit) {
     startLimit(retryAfterSeconds(response));
     return park(job);
   }
-  return readResponse(response);
+  return readResponse(response, job);
+}
+
+function reportFailure(job, status, problem) {
+  if (!job.reportFailure) return;
+  emit("request-failed", {
+    method: job.method,
+    path: job.path,
+    status,
+    incidentId: (problem && problem.incident_id) || null,
+    message: (problem && problem.detail) || (status ? `HTTP ${status}` : "The server could not be reached."),
+  });
 }
 
 async function transientFailure(job, cause) {
   failureStreak += 1;
+  reportFailure(job, cause === "network" ? 0 : cause, null);
   if (failureStreak < FAILURES_BEFORE_OFFLINE && job.resendable) {
     await wait(withJitter(RETRY_DELAY_MS * 2));
     return dispatch(job);
@@ -222,10 +244,14 @@ async function transientFailure(job, cause) {
   return park(job);
 }
 
-async function readResponse(response) {
+async function readResponse(response, job) {
   const type = response.headers.get("Content-Type") || "";
   const data = response.status === 204 ? null : type.includes("json") ? await response.json() : await response.text();
-  if (!response.ok) throw new ApiError(response.status, typeof data === "object" ? data : null);
+  if (!response.ok) {
+    const problem = typeof data === "object" ? data : null;
+    if (response.status >= 500) reportFailure(job, response.status, problem);
+    throw new ApiError(response.status, problem);
+  }
   return data;
 }
 
@@ -351,7 +377,7 @@ export async function tryAgain() {
       }
       if (reachable && queue.includes(job)) {
         queue = queue.filter((queuedJob) => queuedJob !== job);
-        settle(job, readResponse(response));
+        settle(job, readResponse(response, job));
       }
     } catch {
       reachable = false;
@@ -390,6 +416,7 @@ window.addEventListener("online", () => {
 export const api = {
   get: (path, options) => request("GET", `/api/v1${path}`, options),
   post: (path, body, options = {}) => request("POST", `/api/v1${path}`, { ...options, body }),
+  put: (path, body, options = {}) => request("PUT", `/api/v1${path}`, { ...options, body }),
   patch: (path, body, options = {}) => request("PATCH", `/api/v1${path}`, { ...options, body }),
   delete: (path, options) => request("DELETE", `/api/v1${path}`, options),
 };

@@ -1,11 +1,57 @@
 // "My week": the signed-in user's own work logs of one week, with daily and
-// weekly totals, and adding, editing and deleting logs.
+// weekly totals, and adding, editing and deleting logs, and each log's history.
 
 import { pageError } from "../app.js";
 import { h, uniqueId } from "../dom.js";
 import { addDays, formatDay, formatHours, formatShortDate, isIsoDate, mondayOf, todayIn } from "../format.js";
 import { ApiError, api, fetchAll, isAbort } from "../request.js";
 import { field, outboxPanel, showFieldErrors, workLogForm } from "../worklog-form.js";
+
+const HISTORY_FIELDS = [
+  ["hours", "hours"],
+  ["work_date", "date"],
+  ["project_id", "project"],
+  ["phase_id", "phase"],
+  ["description", "description"],
+];
+const ACTION_LABELS = { create: "created", update: "changed", delete: "deleted" };
+
+function describeValue(name, value) {
+  if (value === null || value === undefined || value === "") return "none";
+  if (name === "hours") return `${formatHours(value)} h`;
+  if (name === "project_id") return `project ${value}`;
+  if (name === "phase_id") return `phase ${value}`;
+  return String(value);
+}
+
+// The changes of one audit event, such as "hours 8 h → 6 h".
+function describeChanges(event) {
+  const before = event.before || {};
+  const after = event.after || {};
+  if (event.action === "create") return `${describeValue("hours", after.hours)} on ${after.work_date}`;
+  if (event.action === "delete") return `${describeValue("hours", before.hours)} on ${before.work_date}`;
+  const changes = HISTORY_FIELDS.filter(([name]) => String(before[name]) !== String(after[name])).map(
+    ([name, label]) => `${label} ${describeValue(name, before[name])} → ${describeValue(name, after[name])}`,
+  );
+  return changes.length ? changes.join("; ") : "no visible change";
+}
+
+// The audit events of one work log, oldest first.
+function historyList(events) {
+  if (events.length === 0) return h("p", { class: "muted" }, "No recorded changes.");
+  return h(
+    "ol",
+    { class: "history-list" },
+    events.map((event) =>
+      h(
+        "li",
+        {},
+        h("time", { datetime: event.at }, new Date(event.at).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" })),
+        ` ${event.actor || "someone"} ${ACTION_LABELS[event.action] || event.action} it: ${describeChanges(event)}`,
+      ),
+    ),
+  );
+}
 
 export function render({ main, me, query, signal }) {
   const today = todayIn(me.timezone);
@@ -103,10 +149,34 @@ export function render({ main, me, query, signal }) {
         "td",
         { class: "actions" },
         h("button", { type: "button", class: "link-button", onclick: () => editRow(row, log) }, "Edit"),
+        h(
+          "button",
+          { type: "button", class: "link-button", "aria-expanded": "false", onclick: (event) => toggleHistory(row, log, event.currentTarget) },
+          "History",
+        ),
         h("button", { type: "button", class: "link-button danger", onclick: () => confirmDelete(row, log) }, "Delete"),
       ),
     );
     return row;
+  }
+
+  async function toggleHistory(row, log, button) {
+    const open = row.nextElementSibling && row.nextElementSibling.dataset.historyOf === String(log.id);
+    if (open) {
+      row.nextElementSibling.remove();
+      button.setAttribute("aria-expanded", "false");
+      return;
+    }
+    const body = h("td", { colspan: 5, class: "history" }, h("p", { class: "muted" }, "Loading the history…"));
+    row.after(h("tr", { class: "history-row", dataset: { historyOf: log.id } }, body));
+    button.setAttribute("aria-expanded", "true");
+    try {
+      const history = await api.get(`/worklogs/${log.id}/history`, { signal });
+      body.replaceChildren(historyList(history.items));
+    } catch (error) {
+      if (isAbort(error)) return;
+      body.replaceChildren(h("p", { class: "message message-error" }, `The history could not be loaded: ${error.message}`));
+    }
   }
 
   function confirmDelete(row, log) {
