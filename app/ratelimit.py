@@ -17,7 +17,9 @@ import time
 
 from limits import RateLimitItem, parse_many
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
 from limits.storage import storage_from_string
+from redis.exceptions import RedisError
 
 from app import metrics
 
@@ -27,6 +29,8 @@ STORAGE_TIMEOUT = 1.0
 STORAGE_RETRY_AFTER = 5.0
 ERROR_LOG_INTERVAL = 60.0
 LIMITED_USERS_WINDOW = 300.0
+# Failures that mean the storage is down or slow, as opposed to a bug.
+STORAGE_ERRORS = (StorageError, RedisError, ConnectionError, TimeoutError, OSError)
 
 
 def _async_uri(uri: str) -> str:
@@ -76,10 +80,19 @@ class Limiter:
         self._skip_until = now + STORAGE_RETRY_AFTER
         if now - self._last_error_log >= ERROR_LOG_INTERVAL:
             self._last_error_log = now
-            log.warning(
-                "rate-limit storage unreachable; serving requests without limits until it returns",
-                extra={"error": f"{type(error).__name__}: {error}"},
-            )
+            if isinstance(error, STORAGE_ERRORS):
+                log.warning(
+                    "rate-limit storage unreachable; serving requests without limits until it "
+                    "returns",
+                    extra={"error": f"{type(error).__name__}: {error}"},
+                )
+            else:
+                # Not an outage but a bug or a misconfigured client: fail open
+                # all the same, and keep the traceback so it can be fixed.
+                log.error(
+                    "rate-limit check failed unexpectedly; serving requests without limits",
+                    exc_info=error,
+                )
 
     def _record_limited(self, key: str) -> None:
         now = time.monotonic()
