@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import logging
 import secrets
 import socket
 import threading
@@ -270,3 +271,24 @@ def test_invalid_tokens_limited_by_address(limited_track):
     client = limited_track.client
     statuses = [client.get(PROJECTS, headers=bearer(f"invalid-{n}")).status_code for n in range(8)]
     assert statuses == [401] * 5 + [429] * 3
+
+
+def test_unexpected_error_fails_open_loudly(caplog):
+    limiter = Limiter("1/minute", "memory://")
+
+    async def broken_hit(*args, **kwargs):
+        raise TypeError("unexpected keyword argument 'socket_timeout'")
+
+    limiter.limiter.hit = broken_hit
+    with caplog.at_level(logging.WARNING, logger="app.ratelimit"):
+        results = asyncio.run(_hit_times(limiter, "user:1", 3))
+
+    assert results == [None, None, None]
+    errors = [record for record in caplog.records if record.levelno == logging.ERROR]
+    assert len(errors) == 1
+    assert errors[0].exc_info[0] is TypeError
+    assert not [record for record in caplog.records if record.levelno == logging.WARNING]
+
+
+async def _hit_times(limiter: Limiter, key: str, count: int) -> list[None]:
+    return [await limiter.hit(key) for _ in range(count)]
