@@ -12,10 +12,23 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture
-def server(demo_url):
-    process = ServerProcess(base_env(demo_url, TRACK_FAULT_INJECTION="1")).start()
-    yield process
-    process.stop()
+def env(demo_url):
+    return base_env(demo_url, TRACK_FAULT_INJECTION="1")
+
+
+@pytest.fixture
+def servers(env):
+    """The server processes of a test; a test that restarts the server appends the new one."""
+    processes = [ServerProcess(env).start()]
+    yield processes
+    for process in processes:
+        if process.process.poll() is None:
+            process.stop()
+
+
+@pytest.fixture
+def server(servers):
+    return servers[0]
 
 
 @pytest.fixture
@@ -148,6 +161,47 @@ def test_grid_enters_edits_and_clears_a_week(browser, server, emma_api):
     expect(cell(emma, concept, saturday)).to_have_value("6")
     expect(cell(emma, extension, saturday)).to_have_value("16")
     expect(day_total(emma, saturday)).to_have_text("22")
+
+
+def test_grid_keeps_hours_typed_offline(browser, env, servers, emma_api):
+    from playwright.sync_api import expect
+
+    server = servers[0]
+    monday = last_monday()
+    saturday = monday + dt.timedelta(days=5)
+    sunday = monday + dt.timedelta(days=6)
+    emma = sign_in(browser, server.url, "emma")
+    open_last_week(emma)
+    add_row(emma, "Villa Extension", None)
+    expect(cell(emma, "Villa Extension", saturday)).to_be_editable()
+    server.kill()
+
+    # Hours typed during the outage wait in localStorage, the newest value per cell.
+    cell(emma, "Villa Extension", saturday).fill("5")
+    cell(emma, "Villa Extension", saturday).press("Enter")
+    cell(emma, "Villa Extension", sunday).fill("3")
+    cell(emma, "Villa Extension", sunday).press("Enter")
+    expect(emma.locator("[data-banner=lost]")).to_be_visible(timeout=10_000)
+    cell(emma, "Villa Extension", sunday).fill("2.5")
+    cell(emma, "Villa Extension", sunday).press("Enter")
+    expect(emma.locator("td.cell-pending")).to_have_count(2)
+    expect(emma.get_by_text("2 changes are waiting to be sent")).to_be_visible()
+    stored = emma.evaluate("JSON.parse(localStorage.getItem('track.cell-outbox.v1'))")
+    assert [entry["body"]["hours"] for entry in stored] == ["5", "2.5"]
+    assert all(entry["key"] for entry in stored)
+    expect(day_total(emma, sunday)).to_have_text("2.5")
+
+    # When the server is back, each cell is saved once with its last value.
+    servers.append(ServerProcess(env, port=server.port).start())
+    expect(emma.locator("[data-banner=restored]")).to_be_visible(timeout=10_000)
+    expect(emma.locator("td.cell-pending")).to_have_count(0, timeout=10_000)
+    week = emma_api.get(f"/weeks/{monday.isoformat()}")
+    row = next(row for row in week["rows"] if row["project_name"] == "Villa Extension")
+    assert row["cells"][saturday.isoformat()]["hours"] == 5
+    assert len(row["cells"][saturday.isoformat()]["log_ids"]) == 1
+    assert row["cells"][sunday.isoformat()]["hours"] == 2.5
+    assert len(row["cells"][sunday.isoformat()]["log_ids"]) == 1
+    assert emma.evaluate("JSON.parse(localStorage.getItem('track.cell-outbox.v1'))") == []
 
 
 def test_week_submitted_then_approved(browser, server, emma_api):

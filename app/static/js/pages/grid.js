@@ -1,7 +1,7 @@
 // "Week grid": one week as a table of (project, phase) rows and Monday to
 // Sunday columns, with totals per row, day and week. Typing hours in a cell
 // saves it through the cell outbox; clearing a cell deletes its work log.
-// The user submits the week from here and sees its approval status.
+// The user submits the week from here, and the page shows its approval status.
 //
 // Managers can open another person's week read-only with ?user=ID.
 
@@ -55,6 +55,9 @@ export function render({ main, me, query, signal, setTitle }) {
   const addedRows = [];
   let week = null;
   let generation = 0;
+  // Set when a write had to wait for the server, or was left from an earlier
+  // visit, so the note about waiting changes does not flash on every save.
+  let writesWaited = pendingCells().length > 0;
 
   const heading = h("h1", { tabindex: "-1" }, ownWeek ? "Week grid" : "Week");
   const status = h("div", { class: "week-status", "aria-live": "polite" });
@@ -149,16 +152,27 @@ export function render({ main, me, query, signal, setTitle }) {
     return row.cells[date];
   }
 
-  // The hours a cell counts in the totals: a waiting write counts as typed.
+  function isPending(cell) {
+    return Boolean(cell) && cell.pending !== null && cell.pending !== undefined;
+  }
+
+  // Return the text a cell shows: a waiting write as typed, else the saved hours.
+  function cellText(cell) {
+    if (isPending(cell)) return cell.pending;
+    if (cell && cell.hours) return formatHours(cell.hours);
+    return "";
+  }
+
+  // Return the hours a cell adds to the totals; a waiting write counts as typed.
   function effectiveHours(cell) {
     if (!cell) return 0;
-    if (cell.pending !== null && cell.pending !== undefined) return parseHours(cell.pending) || 0;
+    if (isPending(cell)) return parseHours(cell.pending) || 0;
     return cell.hours || 0;
   }
 
   // --- Read-only rules ------------------------------------------------------
 
-  // Why the whole week cannot change, or "" when it can.
+  // Return why the whole week cannot change, or "" when it can.
   function weekReadOnlyReason() {
     if (!ownWeek) return "You are viewing another person's week.";
     if (me.role === "admin" || !week || !week.submission) return "";
@@ -255,7 +269,7 @@ export function render({ main, me, query, signal, setTitle }) {
   function cellElement(row, date, rowIndex, column) {
     const cell = row.cells[date];
     const reason = cellReadOnlyReason(cell, date);
-    const shown = cell && cell.pending !== null && cell.pending !== undefined ? cell.pending : cell && cell.hours ? formatHours(cell.hours) : "";
+    const shown = cellText(cell);
     const errorId = uniqueId("cell-error");
     const input = h("input", {
       type: "text",
@@ -275,7 +289,7 @@ export function render({ main, me, query, signal, setTitle }) {
     const error = h("p", { class: "cell-error", id: errorId, role: "alert", hidden: !(cell && cell.error) }, (cell && cell.error) || "");
     const classes = ["cell"];
     if (reason) classes.push("cell-readonly");
-    if (cell && cell.pending !== null && cell.pending !== undefined) classes.push("cell-pending");
+    if (isPending(cell)) classes.push("cell-pending");
     return h("td", { class: classes.join(" ") }, input, error);
   }
 
@@ -314,7 +328,8 @@ export function render({ main, me, query, signal, setTitle }) {
     if (element) element.textContent = formatHours(total);
     weekTotal.textContent = `Week total: ${formatHours(total)} h`;
     const waiting = pendingCells().filter((entry) => days.includes(entry.body.work_date)).length;
-    pendingNote.hidden = waiting === 0;
+    if (waiting === 0) writesWaited = false;
+    pendingNote.hidden = waiting === 0 || !writesWaited;
     pendingNote.textContent =
       waiting === 1
         ? "1 change is waiting to be sent. It is stored in this browser and sent when the server accepts it."
@@ -416,6 +431,14 @@ export function render({ main, me, query, signal, setTitle }) {
   cellOutbox.addEventListener("saved", onSaved, { signal });
   cellOutbox.addEventListener("rejected", onRejected, { signal });
   cellOutbox.addEventListener("changed", () => updateTotals(), { signal });
+  cellOutbox.addEventListener(
+    "parked",
+    () => {
+      writesWaited = true;
+      updateTotals();
+    },
+    { signal },
+  );
 
   // --- Keyboard ---------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-// Help page: what the banners mean and how hours can be typed.
+// Help page: what the banners mean, when to report a problem, how hours can
+// be typed, and the week workflow, written for engineers and managers.
 
 import { h } from "../dom.js";
 
@@ -25,8 +26,17 @@ export function render({ main }) {
         "ul",
         {},
         h("li", {}, h("strong", {}, "Try again"), " resends your last request at once."),
-        h("li", {}, h("strong", {}, "Refresh page"), " reloads the whole page. Stored work logs are kept."),
+        h("li", {}, h("strong", {}, "Refresh page"), " reloads the whole page. Stored work logs and grid hours are kept."),
+        h("li", {}, h("strong", {}, "Report a problem"), " tells the admins, if the server stays unreachable for long."),
         h("li", {}, h("strong", {}, "Dismiss"), " hides the banner; Track keeps checking."),
+      ),
+      h("div", { class: "help-banner banner-error" }, h("strong", {}, "Red: Something went wrong on the server")),
+      h(
+        "p",
+        {},
+        "The server failed while doing what you asked, so that one action was not completed. The banner shows ",
+        "an incident number, which the server recorded together with the error. Trying once more is fine; ",
+        "if it fails again, choose Report a problem.",
       ),
       h("div", { class: "help-banner banner-ok" }, h("strong", {}, "Green: Connection restored")),
       h(
@@ -42,6 +52,16 @@ export function render({ main }) {
         "You sent more requests than the server allows one person in a short time. The banner counts down ",
         "the seconds the server asked for, and Track sends nothing until then, so the wait does not grow. ",
         "Other people are not affected. When the countdown ends, choose Try again.",
+      ),
+      h("h2", {}, "When to report a problem"),
+      h(
+        "p",
+        {},
+        "Report a problem when an action fails with the red server banner, when the connection stays lost ",
+        "while other websites work, or when a page shows something that looks wrong. You do not need a ",
+        "screenshot: the report carries the incident number, the page you were on and the last errors this ",
+        "browser noticed. Add a sentence about what you were doing; that helps most. ",
+        "Messages beside a field, such as more than 24 hours in a day, are not problems: they say what to correct.",
       ),
       h("h2", {}, "Typing hours"),
       h(
@@ -62,6 +82,58 @@ export function render({ main }) {
         h("code", {}, "8h"),
         ".",
       ),
+      h("h2", {}, "Your week, step by step"),
+      h(
+        "ol",
+        {},
+        h(
+          "li",
+          {},
+          h("strong", {}, "Enter the hours."),
+          " Open Week grid. Each row is a project and phase, each column a day from Monday to Sunday. Type ",
+          "the hours in a cell and press Enter or Tab; the cell saves itself and the totals update. Clear a ",
+          "cell to remove its hours. Use Add row for a new project or phase, or Copy last week's rows to ",
+          "start from last week's rows without their hours. Arrow keys, Enter and Tab move between cells.",
+        ),
+        h(
+          "li",
+          {},
+          h("strong", {}, "Fix what a cell reports."),
+          " If the server rejects a value, the message appears under the cell, for example when a day would ",
+          "have more than 24 hours across all rows. A cell with a yellow background is stored in this browser ",
+          "and waits to be sent, for example while the connection is lost.",
+        ),
+        h(
+          "li",
+          {},
+          h("strong", {}, "Submit the week."),
+          " When the week is complete, choose Submit week. Until a manager decides, you cannot change it.",
+        ),
+        h(
+          "li",
+          {},
+          h("strong", {}, "Approval."),
+          " A manager approves the week or returns it with a comment. If a project names its own managers, ",
+          "one of them decides. A returned week can be corrected and submitted again. An approved week is ",
+          "final; ask an admin if something in it must change.",
+        ),
+      ),
+      h("h2", {}, "Locked days"),
+      h(
+        "p",
+        {},
+        "Admins lock past periods so that reports stop changing. A locked day shows a \"locked\" tag and grey, ",
+        "read-only cells, with the reason below the grid. Each week stays open for a few grace days after ",
+        "its Sunday, so late entries are still possible; after that, only an admin can change it.",
+      ),
+      h("h2", {}, "For managers"),
+      h(
+        "p",
+        {},
+        "Approvals lists the submitted weeks waiting for a decision, oldest first. Open a week to see its hours, then approve it, ",
+        "or return it with a comment that says what to fix. The same page lists the engineers who have not ",
+        "submitted last week. In My week, History on a work log shows who changed it, when, and what changed.",
+      ),
       h("h2", {}, "Phase budgets"),
       h(
         "p",
@@ -74,7 +146,8 @@ export function render({ main }) {
         "p",
         {},
         "Engineers see the projects they are members of and their own work logs. Managers and admins see ",
-        "every project and work log, manage phases and members, and open the portfolio.",
+        "every project and work log, manage phases and members, and open the portfolio and approvals. ",
+        "Admins also set the period lock, read problem reports and download the audit trail.",
       ),
     ),
   );
