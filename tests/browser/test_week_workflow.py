@@ -162,6 +162,16 @@ def test_grid_enters_edits_and_clears_a_week(browser, server, emma_api):
     expect(cell(emma, extension, saturday)).to_have_value("16")
     expect(day_total(emma, saturday)).to_have_text("22")
 
+    # My week shows the history of a work log the grid changed.
+    main_link(emma, "My week").click()
+    emma.get_by_role("link", name="← Previous week").click()
+    saturday_card = emma.locator(f"section.day[data-date='{saturday.isoformat()}']")
+    concept_log = saturday_card.locator("tr[data-worklog]", has_text="Concept")
+    concept_log.get_by_role("button", name="History").click()
+    history = saturday_card.locator(".history-list")
+    expect(history).to_contain_text("emma created it: 7.5 h")
+    expect(history).to_contain_text("emma changed it: hours 7.5 h → 6 h")
+
 
 def test_grid_keeps_hours_typed_offline(browser, env, servers, emma_api):
     from playwright.sync_api import expect
@@ -218,7 +228,9 @@ def test_week_submitted_then_approved(browser, server, emma_api):
     expect(day_total(emma, saturday)).to_have_text("4")
 
     emma.get_by_role("button", name="Submit week").click()
-    expect(emma.locator("[data-status=submitted]")).to_contain_text("waiting for a manager's approval")
+    expect(emma.locator("[data-status=submitted]")).to_contain_text(
+        "waiting for a manager's approval"
+    )
     expect(emma.get_by_role("button", name="Submit week")).to_be_disabled()
     expect(cell(emma, "Villa Extension", saturday)).to_have_attribute("readonly", "")
 
@@ -261,7 +273,9 @@ def test_problem_report_carries_incident_id(browser, server, admin_api):
     dialog = admin.get_by_role("dialog", name="Report a problem")
     expect(dialog.locator(f"[data-incident='{incident}']")).to_be_visible()
     dialog.get_by_label("What were you doing? (optional)").fill("Ran the fault drill")
-    with admin.expect_response(lambda response: "/api/v1/client-errors" in response.url, timeout=15_000) as sent:
+    with admin.expect_response(
+        lambda response: "/api/v1/client-errors" in response.url, timeout=15_000
+    ) as sent:
         dialog.get_by_role("button", name="Send report").click()
         expect(dialog.get_by_role("status")).to_contain_text("sent")
     assert sent.value.status == 202

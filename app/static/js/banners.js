@@ -64,7 +64,7 @@ function showLost() {
 function showServerError(event) {
   const { status, incidentId } = event.detail;
   if (status < 500 || TRANSIENT_STATUSES.has(status)) return;
-  // The lost-connection banner stays: it says more about what to do.
+  // The lost-connection banner stays, because it tells the user what to do next.
   if (region.querySelector("[data-banner=lost]")) return;
   clear();
   region.append(

@@ -10,6 +10,11 @@
 // write carries an Idempotency-Key made when it was typed, like the work-log
 // outbox. A write leaves the outbox on a 2xx or on a final 4xx, which the grid
 // shows at the cell; 401, 408 and 429 are not final.
+//
+// NOTE: the server stores Idempotency-Keys only for POST /api/v1/worklogs, so
+// a repeated cell write is safe because PUT sets a value, not because of the
+// key. Two open tabs may both send the same waiting writes; each write still
+// sets its own value, but the order between the tabs is not guaranteed.
 
 import { ApiError, api, isAbort } from "./request.js";
 
@@ -42,7 +47,8 @@ function writeAll(entries) {
 
 function newKey() {
   if (crypto.randomUUID) return crypto.randomUUID();
-  // crypto.randomUUID exists only in secure contexts (not on plain HTTP).
+  // crypto.randomUUID exists only in secure contexts (not on plain HTTP), so
+  // the fallback is 32 random hex digits.
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
