@@ -3,11 +3,13 @@
 import argparse
 import asyncio
 import getpass
+import os
 import sys
 
 from app.accounts import AccountError, create_token_for, create_user
 from app.config import ConfigurationError, load_settings, termination_log_path
 from app.crash import crash_report, write_crash_report
+from app.logs import configure_logging
 
 ROLES = ("engineer", "manager", "admin")
 
@@ -148,6 +150,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    # Commands other than serve print their results on stdout, so their logs go to stderr.
+    configure_logging(os.environ.get("TRACK_LOG_LEVEL", "INFO").upper(), stream=sys.stderr)
     try:
         return args.handler(args)
     except ConfigurationError as error:

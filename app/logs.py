@@ -34,8 +34,9 @@ class JSONFormatter(logging.Formatter):
         return json.dumps(line, default=str, ensure_ascii=False)
 
 
-def configure_logging(level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stdout)
+def configure_logging(level: str = "INFO", stream=None) -> None:
+    """Send JSON log lines to ``stream``, standard output unless given."""
+    handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(JSONFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -185,7 +185,7 @@ def create_app(settings: Settings, *, migrate_on_start: bool = True) -> Starlett
         lifespan=lifespan,
     )
     # add_middleware wraps what was added before, so the outermost comes last.
-    app.add_middleware(RateLimitMiddleware, state=app.state, router=app.router)
+    app.add_middleware(RateLimitMiddleware, state=app.state)
     app.add_middleware(AuthenticationMiddleware, state=app.state)
     app.add_middleware(RequestMiddleware, state=app.state)
     app.state.settings = settings

@@ -56,7 +56,8 @@ RATE_LIMITED_USERS = Gauge(
 )
 RATE_LIMIT_STORAGE_ERRORS = Counter(
     "track_rate_limit_storage_errors_total",
-    "Rate-limit checks that failed because the storage was unreachable; the request was served.",
+    "Rate-limit checks that failed, mostly because the storage was unreachable; "
+    "the request was served without a limit.",
 )
 UNHANDLED_ERRORS = Counter(
     "track_unhandled_errors_total",

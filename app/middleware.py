@@ -296,13 +296,16 @@ async def enforce_rate_limit(state, scope: Scope, key: str) -> None:
 
 
 class RateLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, state, router):
+    def __init__(self, app: ASGIApp, *, state):
         self.app = app
         self.state = state
-        self.router = router
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PREFIXES):
+        exempt = scope["type"] != "http" or scope["path"].startswith(EXEMPT_PREFIXES)
+        # Page loads only fetch the static UI shell; limiting them would show a
+        # user a bare 429 body in place of the page that explains the wait.
+        page_load = scope.get("method") in SAFE_METHODS and not scope["path"].startswith("/api/")
+        if exempt or page_load:
             await self.app(scope, receive, send)
             return
         user = scope.get("user")

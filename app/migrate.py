@@ -6,9 +6,11 @@ migrated; on SQLite an exclusive lock on a file next to the database does the
 same. Whoever gets the lock second finds the schema current and does nothing.
 """
 
+import asyncio
 import contextlib
 import fcntl
 import logging
+import time
 from pathlib import Path
 
 from alembic import command
@@ -23,6 +25,8 @@ from app.db import Database
 log = logging.getLogger(__name__)
 
 # An arbitrary constant shared by every Track process: the key of the advisory lock.
+LOCK_WAIT_SECONDS = 600
+LOCK_POLL_SECONDS = 0.25
 MIGRATION_LOCK_KEY = 0x7472_6163_6B  # "track"
 
 
@@ -69,15 +73,29 @@ async def current_revision(database: Database) -> str | None:
         return await connection.run_sync(current_revision_of)
 
 
+async def _wait_for_lock(connection) -> None:
+    """Take the migration lock, polling so no statement timeout cuts a long wait short."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        taken = await connection.scalar(
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+        )
+        await connection.commit()
+        if taken:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"another process held the migration lock for over {LOCK_WAIT_SECONDS} s"
+            )
+        await asyncio.sleep(LOCK_POLL_SECONDS)
+
+
 async def migrate(database: Database) -> str:
     """Bring the schema to the latest revision and return that revision."""
     engine = database.engine
     if engine.dialect.name == "postgresql":
         async with engine.connect() as connection:
-            await connection.execute(
-                text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
-            )
-            await connection.commit()
+            await _wait_for_lock(connection)
             try:
                 before = await connection.run_sync(current_revision_of)
                 await connection.run_sync(_upgrade)
