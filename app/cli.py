@@ -27,20 +27,23 @@ def cmd_serve(args) -> int:
 
 
 async def _with_database(settings, action):
+    """Run ``action`` on a migrated database, so no command meets a missing table."""
     from app.db import Database
+    from app.migrate import migrate
 
     database = Database(settings.database_url, instrument=False)
     try:
+        await migrate(database)
         return await action(database)
     finally:
         await database.dispose()
 
 
 def cmd_migrate(args) -> int:
-    from app.migrate import migrate
+    from app.migrate import current_revision
 
     settings = _settings(args, demo=True)
-    revision = asyncio.run(_with_database(settings, migrate))
+    revision = asyncio.run(_with_database(settings, current_revision))
     print(f"database schema at revision {revision}")
     return 0
 
@@ -94,9 +97,6 @@ def cmd_demo(args) -> int:
     settings = _settings(args, demo=True)
 
     async def action(database):
-        from app.migrate import migrate
-
-        await migrate(database)
         await load_demo(database, progress=not args.quiet)
 
     asyncio.run(_with_database(settings, action))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from limits import parse_many
 
-DEFAULT_DATABASE_URL = "sqlite:///track.db"
+DEFAULT_DATABASE_URL = "sqlite:///var/track.db"
 DEFAULT_RATE_LIMITS = "20/10 seconds;1000/5 minutes"
 MIN_SECRET_KEY_LENGTH = 32
 DEMO_SECRET_KEY = "track-local-demo-key-not-for-production-use"

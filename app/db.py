@@ -9,6 +9,7 @@ writers queue for the lock instead of failing half-way through.
 import contextlib
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
@@ -89,6 +90,8 @@ def _instrument(engine: AsyncEngine) -> None:
 def create_engine(raw_url: str, *, instrument: bool = True) -> AsyncEngine:
     url = async_url(raw_url)
     if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
     else:

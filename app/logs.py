@@ -43,6 +43,8 @@ def configure_logging(level: str = "INFO", stream=None) -> None:
     root.setLevel(level)
     # uvicorn's own access log repeats what Track's request log already writes.
     logging.getLogger("uvicorn.access").disabled = True
+    # Alembic lists every plugin it loads at INFO; only its migration steps matter.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

@@ -123,15 +123,20 @@ async def check_day_total(
     others = (await db.execute(query)).all()
     logged = sum((row.hours for row in others), Decimal(0))
     if logged + hours > MAX_DAY:
-        entries = "; ".join(
-            f"work log {row.id} ({row[2]}{' / ' + row[3] if row[3] else ''}: {row.hours} h)"
+        entries = ", ".join(
+            f"{_hours_text(row.hours)} on {row[2]}{' / ' + row[3] if row[3] else ''} "
+            f"(work log {row.id})"
             for row in others[:5]
         )
         rules.fail(
             "hours",
-            f"would make {logged + hours} h on {work_date.isoformat()}, more than 24 h in a day; "
-            f"{logged} h are already logged that day: {entries}",
+            f"would bring {work_date.strftime('%a %d %b %Y')} to {_hours_text(logged + hours)}, "
+            f"over the 24 h a day allows; already logged that day: {entries}",
         )
+
+
+def _hours_text(hours: Decimal) -> str:
+    return f"{hours.normalize():f} h"
 
 
 async def get_log_for_change(db: AsyncSession, actor: User, log_id: int) -> WorkLog:
