@@ -33,7 +33,7 @@ def now_rfc3339(offset: float = 0.0) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def wait_for(check: Callable[[], Any], *, timeout: float = 15.0, what: str = "condition") -> Any:
+def wait_for(check: Callable[[], Any], *, timeout: float = 30.0, what: str = "condition") -> Any:
     """Poll `check` until it returns a truthy value; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     last: Any = None
@@ -303,6 +303,32 @@ class Workloads:
         """Change an annotation only: a watch event that repeats the same status."""
         path = f"/api/v1/namespaces/{self.namespace}/pods/{pod_name}"
         self.cluster.patch(path, {"metadata": {"annotations": {"test/touch": value}}})
+
+
+def restarts_counted() -> float:
+    """Return how many restarts the in-process operator has counted so far, over all labels."""
+    from track_operator.metrics import RESTARTS
+
+    return sum(
+        sample.value
+        for metric in RESTARTS.collect()
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    )
+
+
+def crash_and_wait(workloads: "Workloads", pod_name: str, **details: Any) -> None:
+    """Crash a container and wait until the operator has counted it.
+
+    The kubelet keeps only the last termination of a container, so crashes
+    written faster than the watch delivers them merge into one, and the
+    operator rightly counts the earlier ones under an unknown signature.
+    Pacing the crashes the way real restarts are paced keeps each one whole.
+    """
+    before = restarts_counted()
+    workloads.crash(pod_name, **details)
+    expected = before + details.get("restarts", 1)
+    wait_for(lambda: restarts_counted() >= expected, timeout=30, what="the restart counted")
 
 
 def crash_report(

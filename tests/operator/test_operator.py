@@ -1,6 +1,6 @@
 """The operator end to end against kmock's Kubernetes emulator, run with KopfRunner."""
 
-from tests.operator.cluster import crash_report, now_rfc3339, wait_for
+from tests.operator.cluster import crash_and_wait, crash_report, now_rfc3339, wait_for
 from tests.operator.conftest import NAMESPACE
 
 SIG_A = "3f9a1c2b7d4e"
@@ -35,7 +35,7 @@ def test_three_crashes_make_recurring(cluster, workloads, run_operator):
     workloads.pod("api-1", owners["replicaset"])
     with run_operator():
         for _ in range(3):
-            workloads.crash("api-1", message=crash_report(SIG_A))
+            crash_and_wait(workloads, "api-1", message=crash_report(SIG_A))
         wait_for(lambda: occurrences(cluster, SIG_A) == 3, what="3 occurrences")
         status = wait_for(lambda: status_of(cluster, SIG_A), what="status")
         assert status["state"] == "Recurring"
@@ -157,7 +157,7 @@ def test_storm_bounded_events(cluster, workloads, run_operator):
     workloads.pod("api-1", owners["replicaset"])
     with run_operator(TRACK_OPERATOR_RESTARTS_PER_DAY="10"):
         for number in range(1, 41):
-            workloads.crash("api-1", message=crash_report(SIG_A))
+            crash_and_wait(workloads, "api-1", message=crash_report(SIG_A))
             wait_for(
                 lambda n=number: (
                     occurrences(cluster, SIG_A) >= 1 and status_of(cluster, SIG_A) is not None
@@ -183,7 +183,7 @@ def test_operator_never_writes_pods(cluster, workloads, run_operator):
     workloads.pod("api-1", owners["replicaset"])
     with run_operator():
         for _ in range(3):
-            workloads.crash("api-1", message=crash_report(SIG_A))
+            crash_and_wait(workloads, "api-1", message=crash_report(SIG_A))
         wait_for(lambda: occurrences(cluster, SIG_A) == 3, what="3 occurrences")
     # One creation and three status writes, all by the test itself.
     assert cluster.versions("v1/pods", NAMESPACE, "api-1") == 4
