@@ -145,6 +145,10 @@ async def on_problem(request: Request, problem: Problem) -> Response:
 
 
 async def on_http_exception(request: Request, error: HTTPException) -> Response:
+    wants_page = "text/html" in request.headers.get("accept", "")
+    if error.status_code == 404 and wants_page and not request.url.path.startswith("/api/"):
+        # A browser gets the UI, which shows its own "page not found".
+        return FileResponse(STATIC / "index.html", status_code=404)
     if error.status_code == 404:
         problem = NotFound(f"There is nothing at {request.url.path}.")
     elif error.status_code == 405:

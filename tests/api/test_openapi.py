@@ -30,3 +30,11 @@ def test_request_schemas_resolve(shared_app_client):
                 ref = body["content"]["application/json"]["schema"]["$ref"]
                 assert ref.rsplit("/", 1)[1] in schemas
     assert "errors" in schemas["Problem"]["properties"]
+
+
+def test_unknown_page_gets_the_ui_for_browsers(shared_app_client):
+    page = shared_app_client.get("/no-such-page", headers={"Accept": "text/html"})
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    api = shared_app_client.get("/api/v1/no-such-thing", headers={"Accept": "text/html"})
+    assert api.headers["content-type"] == "application/problem+json"
