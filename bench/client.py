@@ -5,9 +5,11 @@ Modes (first argument):
 ``steady``   CONCURRENCY tasks send GET requests back to back until the stop
              file appears. A failed attempt (connection error, timeout or 5xx)
              is retried once; the request fails only if the retry fails too.
+             The result counts failures by status code or error name.
 ``submit``   CONCURRENCY tasks create work logs, each with its own
-             Idempotency-Key, resending the same key until the service
-             answers 201, for at most the retry deadline per log.
+             Idempotency-Key, resending the same key after a connection
+             error, 5xx, 409 or 429 until the service answers 201, for at
+             most the retry deadline per log. Another 4xx counts as rejected.
 ``paced``    one task per token sends GET requests at a fixed rate (an open
              loop, so a slow answer does not lower the offered load).
 """
@@ -33,15 +35,20 @@ def read_tokens(path: str) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _failed(response: httpx.Response | None) -> bool:
-    return response is None or response.status_code >= 500
+def _failed(response: httpx.Response | str) -> bool:
+    return isinstance(response, str) or response.status_code >= 500
 
 
 async def _attempt(client: httpx.AsyncClient, method: str, url: str, **kwargs):
+    """Send one request; return the response, or the name of the error that ended it."""
     try:
         return await client.request(method, url, **kwargs)
-    except httpx.HTTPError:
-        return None
+    except httpx.HTTPError as error:
+        return type(error).__name__
+
+
+def _reason(response) -> str:
+    return response if isinstance(response, str) else str(response.status_code)
 
 
 async def steady(args, tokens) -> dict:
@@ -52,6 +59,7 @@ async def steady(args, tokens) -> dict:
         "first_attempt_failures": 0,
         "failed": 0,
         "failure_times": [],
+        "failure_reasons": {},
         "latencies_ms": [],
     }
 
@@ -64,13 +72,18 @@ async def steady(args, tokens) -> dict:
             url = f"{args.url}/api/v1/projects/{project}"
             began = time.monotonic()
             response = await _attempt(client, "GET", url, headers=headers)
+            reasons = result["failure_reasons"]
             if _failed(response):
                 result["first_attempt_failures"] += 1
+                reason = "first attempt: " + _reason(response)
+                reasons[reason] = reasons.get(reason, 0) + 1
                 response = await _attempt(client, "GET", url, headers=headers)
             result["requests"] += 1
             if _failed(response) or response.status_code != 200:
                 result["failed"] += 1
                 result["failure_times"].append(round(time.monotonic() - started, 3))
+                reason = "retry: " + _reason(response)
+                reasons[reason] = reasons.get(reason, 0) + 1
             result["latencies_ms"].append(round((time.monotonic() - began) * 1000, 2))
 
     async with httpx.AsyncClient(timeout=args.timeout) as client:
@@ -81,18 +94,29 @@ async def steady(args, tokens) -> dict:
 async def submit(args, tokens) -> dict:
     stop = Path(args.stop_file)
     started = time.monotonic()
-    today = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400))
-    result = {"acknowledged": 0, "given_up": 0, "attempts": 0, "replays": 0, "keys": []}
+    # Logs rotate over the past 60 days: one user's 0.25 h logs stay far below 24 h a day.
+    days = [time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400 * n)) for n in range(1, 61)]
+    result = {
+        "acknowledged": 0,
+        "rejected": 0,
+        "given_up": 0,
+        "attempts": 0,
+        "replays": 0,
+        "keys": [],
+        "rejections": {},
+    }
 
     async def worker(index: int, client: httpx.AsyncClient) -> None:
         token, project, phase = tokens[index % len(tokens)]
         headers = {"Authorization": f"Bearer {token}"}
+        number = 0
         while not stop.exists() and time.monotonic() - started < args.max_seconds:
+            number += 1
             key = f"{args.label}-{uuid.uuid4().hex}"
             body = {
                 "project_id": int(project),
                 "phase_id": int(phase),
-                "work_date": today,
+                "work_date": days[number % len(days)],
                 "hours": 0.25,
                 "description": key,
             }
@@ -106,10 +130,16 @@ async def submit(args, tokens) -> dict:
                     json=body,
                     headers={**headers, "Idempotency-Key": key},
                 )
-                if response is not None and response.status_code == 201:
+                if not _failed(response) and response.status_code == 201:
                     result["acknowledged"] += 1
                     result["replays"] += response.headers.get("idempotent-replayed") == "true"
                     result["keys"].append(key)
+                    break
+                if not _failed(response) and response.status_code not in {409, 429}:
+                    # The service rejected the log itself; resending cannot change that.
+                    result["rejected"] += 1
+                    reason = _reason(response)
+                    result["rejections"][reason] = result["rejections"].get(reason, 0) + 1
                     break
                 if time.monotonic() > deadline:
                     result["given_up"] += 1
@@ -131,7 +161,7 @@ async def paced(args, tokens) -> dict:
     async def one(client, url, headers) -> None:
         began = time.monotonic()
         response = await _attempt(client, "GET", url, headers=headers)
-        status = "error" if response is None else str(response.status_code)
+        status = _reason(response)
         statuses[status] = statuses.get(status, 0) + 1
         latencies.append((time.monotonic() - began) * 1000)
 

@@ -49,7 +49,13 @@ def measure(workdir: Path, *, users: int, seconds: float, rounds: int, full_expo
                 figures = result[str(size)]
                 dataset = datasets[size]
                 figures["progress"].append(
-                    load.run_wrk(server.url, "progress", dataset.tokens_file, seconds=seconds)
+                    load.run_wrk(
+                        server.url,
+                        "progress",
+                        dataset.tokens_file,
+                        seconds=seconds,
+                        server_pid=server.pid(),
+                    )
                 )
                 figures["project_export"].append(
                     timed_export(server.url, dataset.manager_token, f"?project_id={PROJECT}")

@@ -7,6 +7,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from bench.servers import cpu_seconds
+
 SCRIPT = Path(__file__).with_name("hotpaths.lua")
 PATHS = ("project", "post", "progress", "week")
 PATH_NAMES = {
@@ -49,8 +51,14 @@ def run_wrk(
     seconds: float,
     connections: int = 16,
     threads: int = 1,
+    server_pid: int | None = None,
 ) -> dict:
-    """Run wrk for ``seconds`` against one hot path; return throughput, latency and errors."""
+    """Run wrk for ``seconds`` against one hot path; return throughput, latency and errors.
+
+    With ``server_pid``, the result also has the server's CPU time per request
+    (process and children), which other work on the machine disturbs far less
+    than throughput.
+    """
     week_from, week_to = week_range()
     env = {
         **os.environ,
@@ -71,6 +79,7 @@ def run_wrk(
         str(SCRIPT),
         url,
     ]
+    cpu_before = cpu_seconds(server_pid) if server_pid else None
     completed = subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=seconds + 30, check=False
     )
@@ -83,6 +92,7 @@ def run_wrk(
             f"wrk printed no result (exit status {completed.returncode}): "
             f"{completed.stderr.strip()[:300]}"
         )
+    cpu_used = cpu_seconds(server_pid) - cpu_before if server_pid else None
     duration = raw["duration_us"] / 1e6
     errors = (
         raw["status_errors"]
@@ -99,4 +109,7 @@ def run_wrk(
         "requests": raw["requests"],
         "errors": errors,
         "status_errors": raw["status_errors"],
+        "cpu_ms_per_request": (
+            cpu_used * 1000 / raw["requests"] if cpu_used is not None and raw["requests"] else None
+        ),
     }

@@ -1,6 +1,12 @@
-"""Render the results of ``python -m bench.run`` as the Markdown report."""
+"""Render the results of ``python -m bench.run`` as the Markdown report.
 
+``python -m bench.report RESULTS.json REPORT.md`` renders a stored run again.
+"""
+
+import json
 import math
+import sys
+from pathlib import Path
 
 from bench.load import PATH_NAMES, PATHS
 from bench.stats import percentile, ratios, summary
@@ -27,7 +33,7 @@ def _number(value: float, digits: int = 1) -> str:
 
 def _spread(values: list[float], digits: int = 2, scale: float = 1.0) -> str:
     """Median with the range over runs, e.g. '0.84 (0.80-0.90)'."""
-    figures = summary([value * scale for value in values])
+    figures = summary([value * scale for value in values if value is not None])
     if figures["runs"] == 0:
         return "n/a"
     if figures["runs"] == 1:
@@ -39,7 +45,17 @@ def _spread(values: list[float], digits: int = 2, scale: float = 1.0) -> str:
 
 
 def _field(runs: list[dict], name: str) -> list[float]:
-    return [run[name] for run in runs]
+    return [run.get(name) for run in runs]
+
+
+def _cpu_ratio(numerator_runs: list[dict], denominator_runs: list[dict]) -> list[float]:
+    """Paired ratios of CPU time per request; empty when a run has no CPU figure."""
+    pairs = zip(
+        _field(numerator_runs, "cpu_ms_per_request"),
+        _field(denominator_runs, "cpu_ms_per_request"),
+        strict=True,
+    )
+    return [a / b for a, b in pairs if a is not None and b]
 
 
 def _error(section) -> str | None:
@@ -89,12 +105,17 @@ def _throughput(report: Report) -> None:
         "per 5 minutes per user, memory storage), metrics on, JSON request log at INFO to a "
         "file. wrk keeps 16 connections open from one thread; requests rotate over 2,000 "
         "users so no user nears its limit. Ratios are Track / bare within one round; "
-        "cells show the median and, in brackets, the range over rounds.",
+        "cells show the median and, in brackets, the range over rounds. CPU ms per request "
+        "is the server process's user and system CPU time during the run divided by its "
+        "requests; it includes SQLite's work (in the process) but not PostgreSQL's (in its "
+        "own processes), and other work on the machine disturbs it far less than "
+        "throughput.",
         "",
     )
     if report.failed_section("throughput"):
         return
     worst = math.inf
+    worst_cpu = -math.inf
     for kind, figures in section.items():
         runs = figures["runs"].get(kind, {})
         bare, track = runs.get("bare", {}), runs.get("track", {})
@@ -104,6 +125,9 @@ def _throughput(report: Report) -> None:
                 continue
             rps_ratio = ratios(_field(track[path], "rps"), _field(bare[path], "rps"))
             worst = min(worst, summary(rps_ratio)["median"])
+            cpu_ratio = _cpu_ratio(track[path], bare[path])
+            if cpu_ratio:
+                worst_cpu = max(worst_cpu, summary(cpu_ratio)["median"])
             rows.append(
                 [
                     PATH_NAMES[path],
@@ -116,6 +140,9 @@ def _throughput(report: Report) -> None:
                     f"{_spread(_field(track[path], 'p99_ms'), 0)}",
                     _spread(ratios(_field(track[path], "p50_ms"), _field(bare[path], "p50_ms"))),
                     _spread(ratios(_field(track[path], "p99_ms"), _field(bare[path], "p99_ms"))),
+                    f"{_spread(_field(bare[path], 'cpu_ms_per_request'))} / "
+                    f"{_spread(_field(track[path], 'cpu_ms_per_request'))}",
+                    _spread(cpu_ratio),
                     str(sum(_field(bare[path], "errors")) + sum(_field(track[path], "errors"))),
                 ]
             )
@@ -130,6 +157,8 @@ def _throughput(report: Report) -> None:
                 "Track p50 / p99 ms",
                 "p50 ratio",
                 "p99 ratio",
+                "CPU ms per request, bare / Track",
+                "CPU ratio",
                 "errors",
             ],
             rows,
@@ -138,7 +167,9 @@ def _throughput(report: Report) -> None:
         report.judge(
             "throughput",
             worst >= 0.8,
-            f"lowest median ratio {worst:.2f}.",
+            f"lowest median throughput ratio {worst:.2f}; highest median CPU time per request "
+            f"{_number(worst_cpu, 2)}x the bare app's (on an otherwise idle core, the "
+            f"throughput ratio would be about {_number(1 / worst_cpu, 2)}).",
             "the per-request work of the middleware stack (request id, JSON request log line, "
             "two histogram and one counter update, the rate-limit check, and the query timing "
             "hooks on every statement) runs on the same single core as the handler; the "
@@ -154,8 +185,9 @@ def _overheads(report: Report, figures: dict) -> None:
         "SQLite, one worker. The reference is Track with rate limits and metrics replaced by "
         "no-ops (`bench/variant.py`, because Track has no switch for them) and the request "
         "log filtered out by TRACK_LOG_LEVEL=WARNING; each variant turns one of them back "
-        "on. Redis rate limits use database 11 of the local Redis. Overhead = 1 - "
-        "variant / reference throughput, paired by round; a negative figure is noise.",
+        "on. Redis rate limits use database 11 of the local Redis. Throughput overhead = 1 - "
+        "variant / reference throughput, and CPU overhead = variant / reference CPU time per "
+        "request - 1, both paired by round; a negative figure is noise.",
         "",
     )
     runs = figures.get("runs", {}).get("sqlite", {})
@@ -165,6 +197,7 @@ def _overheads(report: Report, figures: dict) -> None:
         return
     rows = []
     worst = -math.inf
+    worst_cpu = -math.inf
     for label in ("limits-memory", "limits-redis", "metrics", "logging"):
         if label not in runs:
             rows.append([label, "not measured (Redis unreachable)", "", ""])
@@ -176,20 +209,25 @@ def _overheads(report: Report, figures: dict) -> None:
                     _field(runs[label][path], "rps"), _field(reference[path], "rps")
                 )
             ]
+            cpu_costs = [value - 1 for value in _cpu_ratio(runs[label][path], reference[path])]
             worst = max(worst, summary(costs)["median"])
+            if cpu_costs:
+                worst_cpu = max(worst_cpu, summary(cpu_costs)["median"])
             rows.append(
                 [
                     label,
                     PATH_NAMES[path],
                     _spread(costs, 1, 100) + " %",
+                    _spread(cpu_costs, 1, 100) + " %",
                     _spread(_field(runs[label][path], "p99_ms"), 0),
                 ]
             )
-    report.table(["switched on", "path", "throughput overhead", "p99 ms"], rows)
+    report.table(["switched on", "path", "throughput overhead", "CPU overhead", "p99 ms"], rows)
     report.judge(
         "overhead",
-        worst <= 0.05,
-        f"largest median overhead {worst * 100:.1f} %.",
+        worst <= 0.05 and worst_cpu <= 0.05,
+        f"largest median throughput overhead {worst * 100:.1f} %, largest median CPU "
+        f"overhead {worst_cpu * 100:.1f} %.",
         "each feature adds fixed Python work per request on one core (see the table), and "
         "run-to-run noise on the shared 2-core machine is of the same size as the 5% "
         "budget, so single figures near 5% are not conclusive.",
@@ -323,6 +361,7 @@ def _crash(report: Report) -> None:
             str(run["failed_after_retry"]),
             _number(run["kill_to_process_ready_s"], 2),
             _number(run["kill_to_both_serving_s"], 2),
+            _reasons(run.get("failure_reasons", {})),
         ]
         for i, run in enumerate(runs)
     ]
@@ -334,6 +373,7 @@ def _crash(report: Report) -> None:
             "failed after retry",
             "kill to new process ready s",
             "kill to both in haproxy s",
+            "failures by cause",
         ],
         rows,
     )
@@ -345,6 +385,10 @@ def _crash(report: Report) -> None:
         "requests in flight on the killed process fail on both attempts when the "
         "retry lands before haproxy has marked it down.",
     )
+
+
+def _reasons(reasons: dict) -> str:
+    return ", ".join(f"{reason} x{count}" for reason, count in sorted(reasons.items())) or "-"
 
 
 def _rolling(report: Report) -> None:
@@ -392,8 +436,10 @@ def _exactly_once(report: Report) -> None:
     report.add("## Exactly-once drill", "")
     report.add(
         "16 clients create work logs through haproxy, each with its own Idempotency-Key, "
-        "resending the same key until they get 201; meanwhile one of the two processes is "
-        "killed with SIGKILL and restarted, in turn. Each log's description is its key, so "
+        "resending the same key after a connection error, 5xx, 409 or 429 until they get "
+        "201 (for at most 60 s). Meanwhile one of the two processes is killed with SIGKILL "
+        "and restarted, in turn. Submitted = acknowledged + given up; a log answered with "
+        "another 4xx is counted as rejected instead. Each log's description is its key, so "
         "the table shows duplicates and losses directly.",
         "",
     )
@@ -411,6 +457,8 @@ def _exactly_once(report: Report) -> None:
                 str(run["stored"]),
                 str(run["duplicates"]),
                 str(run["acknowledged_not_stored"]),
+                str(run.get("given_up", 0)),
+                str(run.get("rejected", 0)),
                 str(run["attempts"]),
                 str(run["replays"]),
             ]
@@ -420,6 +468,7 @@ def _exactly_once(report: Report) -> None:
             and run["duplicates"] == 0
             and run["stored"] == run["submitted"]
             and run["acknowledged_not_stored"] == 0
+            and run.get("given_up", 0) == 0
         )
     report.table(
         [
@@ -430,6 +479,8 @@ def _exactly_once(report: Report) -> None:
             "stored",
             "duplicates",
             "acknowledged, not stored",
+            "given up",
+            "rejected (4xx)",
             "attempts",
             "replayed answers",
         ],
@@ -480,6 +531,7 @@ def _fairness(report: Report) -> None:
         ["phase", "requests of normal users", "429s", "statuses", "p50 ms", "p99 ms per phase"],
         rows,
     )
+
     flood = figures["flood_statuses"]
     report.add(
         "Flooding user's statuses: "
@@ -487,6 +539,7 @@ def _fairness(report: Report) -> None:
         + ".",
         "",
     )
+
     change = ratios(p99["flood"], p99["quiet"])
     median_change = summary(change)["median"] - 1
     report.add(f"p99 change, flood / quiet by round: {_spread(change)}.", "")
@@ -521,7 +574,8 @@ def render(results: dict) -> str:
         "",
         f"Generated by `make bench` (`python -m bench.run`), {kind}, started "
         f"{results['started']}, took {results['total_seconds']:.0f} s. Raw figures: "
-        "`bench/results.json`. The machine is shared with other work, so absolute figures "
+        "`results.json` next to this file. `BENCH_QUICK=1 make bench` gives a short "
+        "version in `bench/raw/`. The machine is shared with other work, so absolute figures "
         "vary between runs; read the ratios, which compare runs made side by side.",
         "",
         "## Machine and versions",
@@ -537,6 +591,8 @@ def render(results: dict) -> str:
         f"rounds; data set 2,000 engineers in 40 projects, 10,000 work logs",
         "",
     )
+
+    # Sections first fill the targets lists, which the report then shows before them.
     body_start = len(report.lines)
     for part in (
         _throughput,
@@ -552,12 +608,14 @@ def render(results: dict) -> str:
         part(report)
     body = report.lines[body_start:]
     report.lines = report.lines[:body_start]
+
     report.add("## Targets", "")
     if report.missed:
         report.add("Not met:", "", *[f"- {line}" for line in report.missed], "")
     if report.met:
         report.add("Met:", "", *[f"- {line}" for line in report.met], "")
     report.lines += body
+
     report.add(
         "## Method notes",
         "",
@@ -574,3 +632,16 @@ def render(results: dict) -> str:
         "",
     )
     return "\n".join(report.lines)
+
+
+def main() -> int:
+    if len(sys.argv) != 3:
+        print("usage: python -m bench.report RESULTS.json REPORT.md", file=sys.stderr)
+        return 2
+    results = json.loads(Path(sys.argv[1]).read_text())
+    Path(sys.argv[2]).write_text(render(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

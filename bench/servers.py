@@ -47,6 +47,32 @@ def status_of(url: str, timeout: float = 1.0) -> int | None:
         return None
 
 
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for children_file in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            children = [int(child) for child in children_file.read_text().split()]
+        except OSError:
+            continue
+        for child in children:
+            found += [child, *_descendants(child)]
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the user and system CPU seconds of a process and its live descendants (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for process in [pid, *_descendants(pid)]:
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the command name: utime and stime are the 12th and 13th fields.
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 class Server:
     """One server process on 127.0.0.1; its output goes to a log file."""
 

@@ -80,6 +80,7 @@ def measure(
     seconds: float,
     rounds: int,
     postgres_names: list[str],
+    warm_up: bool = True,
 ) -> dict:
     """Run the rounds; return runs[kind][label][path] = list of wrk results, one per round."""
     redis_ok = flush_redis()
@@ -102,11 +103,13 @@ def measure(
     runs: dict = {}
     with servers.running(everything):
         # One short untimed pass warms connection pools and caches of every server.
-        for _, _, server, path in plan:
+        for _, _, server, path in plan if warm_up else []:
             load.run_wrk(server.url, path, dataset.tokens_file, seconds=1)
         for _ in range(rounds):
             for kind, label, server, path in plan:
-                result = load.run_wrk(server.url, path, dataset.tokens_file, seconds=seconds)
+                result = load.run_wrk(
+                    server.url, path, dataset.tokens_file, seconds=seconds, server_pid=server.pid()
+                )
                 runs.setdefault(kind, {}).setdefault(label, {}).setdefault(path, []).append(result)
     return {"runs": runs, "redis": redis_ok}
 
@@ -143,7 +146,12 @@ def measure_workers(
         for _ in range(rounds):
             for kind, workers, server, path in plan:
                 result = load.run_wrk(
-                    server.url, path, dataset.tokens_file, seconds=seconds, threads=2
+                    server.url,
+                    path,
+                    dataset.tokens_file,
+                    seconds=seconds,
+                    threads=2,
+                    server_pid=server.pid(),
                 )
                 runs.setdefault(kind, {}).setdefault(str(workers), {}).setdefault(path, []).append(
                     result
