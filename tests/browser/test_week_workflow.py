@@ -131,7 +131,7 @@ def test_grid_enters_edits_and_clears_a_week(browser, server, emma_api):
     over = cell(emma, extension, saturday)
     expect(over).to_have_attribute("aria-invalid", "true")
     error = emma.locator("td", has=over).locator(".cell-error")
-    expect(error).to_contain_text("more than 24 h in a day")
+    expect(error).to_contain_text("over the 24 h a day allows")
     expect(day_total(emma, saturday)).to_have_text("23.5")
 
     # Editing a cell replaces its hours; clearing it deletes the work log.
