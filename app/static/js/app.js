@@ -86,7 +86,8 @@ function renderNav() {
     ["/help", "Help"],
   ].filter(Boolean);
   const active = current && current.route.nav;
-  nav.replaceChildren(
+  // replaceChildren() would print a null child as the text "null".
+  const parts = [
     h(
       "ul",
       { class: "nav-links" },
@@ -104,7 +105,8 @@ function renderNav() {
           h("button", { type: "button", class: "link-button", onclick: signOut }, "Sign out"),
         )
       : null,
-  );
+  ];
+  nav.replaceChildren(...parts.filter(Boolean));
 }
 
 async function signOut() {
