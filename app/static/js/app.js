@@ -33,6 +33,10 @@ const ROUTES = [
   { pattern: /^\/help$/, page: help, title: "Help", nav: "/help", public: true },
 ];
 
+// The signed-in user of this tab, kept in sessionStorage so that a reload can
+// draw the page while the request for /me waits for the rate limit to end.
+const USER_KEY = "track.user";
+
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
 let me = null;
@@ -54,15 +58,42 @@ function mayOpen(route, user) {
 }
 
 // Tell the modules that keep per-user state who is signed in (null: nobody).
-function setUser(user) {
+// `flush: false` sends nothing from the outboxes, for a remembered user whom
+// the server has not confirmed yet.
+function setUser(user, { flush = true } = {}) {
   me = user;
   setOutboxUser(user ? user.username : null);
   setCellOutboxUser(user ? user.username : null);
   setClientErrorUser(user);
-  if (user) {
+  rememberUser(user);
+  if (user && flush) {
     flushOutbox();
     flushCells();
   }
+}
+
+function rememberUser(user) {
+  try {
+    if (user) {
+      sessionStorage.setItem(USER_KEY, JSON.stringify(user));
+    } else {
+      sessionStorage.removeItem(USER_KEY);
+    }
+  } catch {
+    // Storage may be disabled or full, and then a reload waits for /me instead.
+  }
+}
+
+function rememberedUser() {
+  try {
+    return JSON.parse(sessionStorage.getItem(USER_KEY) || "null");
+  } catch {
+    return null;
+  }
+}
+
+function sameUser(a, b) {
+  return Boolean(a && b) && a.id === b.id && a.role === b.role && a.timezone === b.timezone;
 }
 
 // Go to a path of the UI without reloading the page.
@@ -154,9 +185,14 @@ export function pageError(error) {
   if (!(error instanceof ApiError)) console.error(error);
 }
 
+// The route path of the address: "/" opens My week, trailing slashes are dropped.
+function currentPath() {
+  return location.pathname === "/" ? "/week" : location.pathname.replace(/\/+$/, "") || "/";
+}
+
 function render() {
   if (current) current.controller.abort();
-  const path = location.pathname === "/" ? "/week" : location.pathname.replace(/\/+$/, "") || "/";
+  const path = currentPath();
   if (path !== location.pathname) history.replaceState(null, "", path + location.search);
 
   const found = findRoute(path);
@@ -243,16 +279,60 @@ async function start() {
   });
   connection.addEventListener("refresh", refreshPage);
 
+  // The sign-in page needs no user, and asking for one would only log a 401.
+  if (currentPath() === "/login") {
+    render();
+    return;
+  }
+
   main.replaceChildren(h("p", { class: "muted" }, "Loading…"));
+  let waited = false;
+  let user = null;
   try {
-    setUser(await api.get("/me"));
+    user = await api.get("/me", {
+      // A request can be parked again after the wait, but the page is drawn once.
+      onParked: () => {
+        if (waited) return;
+        waited = true;
+        renderWhileWaiting();
+      },
+    });
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 401)) {
       pageError(error);
       return;
     }
   }
-  render();
+  const pageUser = me;
+  setUser(user);
+  // The page drawn for the remembered user stays, and its parked requests
+  // load its data once the server accepts them.
+  if (waited && sameUser(pageUser, user)) {
+    renderNav();
+  } else {
+    render();
+  }
+}
+
+// Draw the page while the request for /me waits for the rate limit or the
+// server. It is drawn for the user this tab remembers, or else as the page's
+// heading and a note.
+function renderWhileWaiting() {
+  const remembered = rememberedUser();
+  if (remembered) {
+    setUser(remembered, { flush: false });
+    render();
+    return;
+  }
+  const found = findRoute(currentPath());
+  renderNav();
+  const note = h("p", { class: "muted" }, "Loading… The page opens as soon as the server accepts requests again.");
+  if (found) {
+    document.title = `${found.route.title} - Track`;
+    main.replaceChildren(h("h1", { tabindex: "-1" }, found.route.title), note);
+  } else {
+    main.replaceChildren(note);
+  }
 }
 
 start();
