@@ -23,8 +23,9 @@ export function render({ main, me, signal }) {
   status.value = "active";
   const totals = h("div", { class: "summary" });
   const body = h("tbody");
-  const previous = h("button", { type: "button", disabled: true }, "← Previous page");
-  const next = h("button", { type: "button", disabled: true }, "Next page →");
+  const previous = h("button", { type: "button", hidden: true }, "← Previous page");
+  const next = h("button", { type: "button", hidden: true }, "Next page →");
+  const pager = h("nav", { class: "pager", "aria-label": "Pages of the portfolio", hidden: true }, previous, next);
   let cursors = [];
   let cursor = null;
   let nextCursor = null;
@@ -58,7 +59,7 @@ export function render({ main, me, signal }) {
         body,
       ),
     ),
-    h("nav", { class: "pager", "aria-label": "Pages of the portfolio" }, previous, next),
+    pager,
   );
 
   async function load() {
@@ -102,8 +103,10 @@ export function render({ main, me, signal }) {
       ),
     );
     if (page.items.length === 0) body.append(h("tr", {}, h("td", { colspan: 7, class: "muted" }, "No projects.")));
-    previous.disabled = cursors.length === 0;
-    next.disabled = !nextCursor;
+    // Only the buttons that lead to another page are shown.
+    previous.hidden = cursors.length === 0;
+    next.hidden = !nextCursor;
+    pager.hidden = previous.hidden && next.hidden;
   }
 
   function stat(label, value) {

@@ -26,8 +26,9 @@ export function render({ main, me, query, signal }) {
   status.value = query.get("status") || "";
   const summary = h("p", { class: "muted", role: "status", "aria-live": "polite" });
   const body = h("tbody");
-  const previous = h("button", { type: "button", disabled: true }, "← Previous page");
-  const next = h("button", { type: "button", disabled: true }, "Next page →");
+  const previous = h("button", { type: "button", hidden: true }, "← Previous page");
+  const next = h("button", { type: "button", hidden: true }, "Next page →");
+  const pager = h("nav", { class: "pager", "aria-label": "Pages of projects", hidden: true }, previous, next);
 
   // Cursors of the pages before the current one; null stands for page one.
   let cursors = [];
@@ -68,7 +69,7 @@ export function render({ main, me, query, signal }) {
         body,
       ),
     ),
-    h("nav", { class: "pager", "aria-label": "Pages of projects" }, previous, next),
+    pager,
   );
 
   function listPath() {
@@ -111,8 +112,10 @@ export function render({ main, me, query, signal }) {
     }
     const pageNumber = cursors.length + 1;
     summary.textContent = `Page ${pageNumber}: ${page.items.length} project${page.items.length === 1 ? "" : "s"}${search.value.trim() ? ` matching “${search.value.trim()}”` : ""}.`;
-    previous.disabled = cursors.length === 0;
-    next.disabled = !nextCursor;
+    // Only the buttons that lead to another page are shown.
+    previous.hidden = cursors.length === 0;
+    next.hidden = !nextCursor;
+    pager.hidden = previous.hidden && next.hidden;
   }
 
   function restart() {
