@@ -16,12 +16,19 @@ export function field(label, control, hintText = "") {
   const hint = hintText ? h("p", { class: "field-hint", id: `${control.id}-hint` }, hintText) : null;
   control.setAttribute("aria-describedby", [hint && hint.id, errorLine.id].filter(Boolean).join(" "));
   const wrapper = h("div", { class: "field" }, h("label", { for: control.id }, label), control, hint, errorLine);
+  let prefix = "";
   return {
     element: wrapper,
     control,
     hint,
+    // Show the error line in `container` instead of under the control, led
+    // by the field's label so that it still names its field.
+    moveErrorTo(container) {
+      container.append(errorLine);
+      prefix = `${label}: `;
+    },
     setError(message) {
-      errorLine.textContent = message || "";
+      errorLine.textContent = message ? `${prefix}${message}` : "";
       errorLine.hidden = !message;
       if (message) {
         control.setAttribute("aria-invalid", "true");
@@ -30,6 +37,15 @@ export function field(label, control, hintText = "") {
       }
     },
   };
+}
+
+// Build a grid of fields with their error lines below it across the full
+// width, because a grid column is too narrow for a long message such as the
+// daily 24 h limit.
+export function fieldRow(...items) {
+  const errors = h("div", { class: "field-row-errors" });
+  for (const item of items) item.moveErrorTo(errors);
+  return h("div", { class: "field-row" }, h("div", { class: "form-grid" }, items.map((item) => item.element)), errors);
 }
 
 // Show each field error of a 422 beside its field; return the messages left over.
@@ -273,7 +289,7 @@ export function workLogForm({ me, projects, projectId, signal, onSaved }) {
   const element = h(
     "form",
     { class: "worklog-form", onsubmit: onSubmit, novalidate: true, "aria-label": "Add work log" },
-    h("div", { class: "form-grid" }, fields.project_id.element, fields.phase_id.element, fields.work_date.element, fields.hours.element),
+    fieldRow(fields.project_id, fields.phase_id, fields.work_date, fields.hours),
     budget,
     fields.description.element,
     warning,

@@ -5,7 +5,7 @@ import { pageError } from "../app.js";
 import { h, uniqueId } from "../dom.js";
 import { addDays, formatDay, formatHours, formatShortDate, isIsoDate, mondayOf, todayIn } from "../format.js";
 import { ApiError, api, fetchAll, isAbort } from "../request.js";
-import { field, outboxPanel, showFieldErrors, workLogForm } from "../worklog-form.js";
+import { field, fieldRow, outboxPanel, showFieldErrors, workLogForm } from "../worklog-form.js";
 
 const HISTORY_FIELDS = [
   ["hours", "hours"],
@@ -260,7 +260,7 @@ export function render({ main, me, query, signal }) {
     const form = h(
       "form",
       { class: "edit-form", onsubmit: onSubmit, novalidate: true, "aria-label": `Edit work log on ${log.project_name}` },
-      h("div", { class: "form-grid" }, fields.work_date.element, fields.hours.element, fields.description.element),
+      fieldRow(fields.work_date, fields.hours, fields.description),
       message,
       h(
         "div",
