@@ -75,7 +75,7 @@ def add_row(page, project: str, phase: str | None) -> None:
     project_select.select_option(value=option.get_attribute("value"))
     phase_select = form.get_by_label("Phase")
     if phase is None:
-        expect(phase_select).to_contain_text("the project has no phases")
+        expect(phase_select).to_contain_text("No phases")
     else:
         expect(phase_select.locator("option", has_text=phase)).to_be_attached()
         phase_select.select_option(label=phase)

@@ -150,7 +150,7 @@ export function workLogForm({ me, projects, projectId, signal, onSaved }) {
     phaseSelect.replaceChildren();
     if (phases.length === 0) {
       phaseSelect.disabled = true;
-      phaseSelect.append(h("option", { value: "" }, "None: the project has no phases"));
+      phaseSelect.append(h("option", { value: "" }, "No phases"));
     } else {
       phaseSelect.disabled = false;
       phaseSelect.append(h("option", { value: "" }, "Choose a phase"));

@@ -527,7 +527,7 @@ export function render({ main, me, query, signal, setTitle }) {
       if (projectSelect.value !== chosen) return;
       phases = detail.phases;
       if (phases.length === 0) {
-        phaseSelect.replaceChildren(h("option", { value: "" }, "None: the project has no phases"));
+        phaseSelect.replaceChildren(h("option", { value: "" }, "No phases"));
         return;
       }
       phaseSelect.disabled = false;
