@@ -61,18 +61,33 @@ export function mondayOf(iso) {
   return addDays(iso, -weekday);
 }
 
-export function formatDay(iso) {
-  return toDate(iso).toLocaleDateString("en-GB", { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" });
+// Every date the UI shows reads like "Fri 4 Dec 2026". The parts are joined
+// by hand because en-GB puts a comma after the weekday.
+const DATE_PARTS = { weekday: "short", day: "numeric", month: "short", year: "numeric" };
+const TIME_PARTS = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+
+function partsText(date, options) {
+  const parts = {};
+  for (const part of new Intl.DateTimeFormat("en-GB", options).formatToParts(date)) parts[part.type] = part.value;
+  return parts;
 }
 
-export function formatShortDate(iso) {
-  if (!iso) return "";
-  return toDate(iso.slice(0, 10)).toLocaleDateString("en-GB", {
-    day: "numeric",
-    month: "short",
-    year: "numeric",
-    timeZone: "UTC",
-  });
+// Format a date ("2026-12-04") or the local date of a timestamp
+// ("2026-12-04T16:55:00Z") as "Fri 4 Dec 2026", or as "Fri 4 Dec" with
+// `withYear: false` where the year is shown nearby. No value gives "".
+export function formatDate(value, { withYear = true } = {}) {
+  if (!value) return "";
+  const timestamp = value.length > 10;
+  const parts = partsText(timestamp ? new Date(value) : toDate(value), timestamp ? DATE_PARTS : { ...DATE_PARTS, timeZone: "UTC" });
+  const text = `${parts.weekday} ${parts.day} ${parts.month}`;
+  return withYear ? `${text} ${parts.year}` : text;
+}
+
+// Format a timestamp as "Fri 4 Dec 2026, 16:55" in the browser's time zone.
+export function formatDateTime(value) {
+  if (!value) return "";
+  const parts = partsText(new Date(value), TIME_PARTS);
+  return `${formatDate(value)}, ${parts.hour}:${parts.minute}`;
 }
 
 const STATUS_LABELS = { active: "Active", on_hold: "On hold", completed: "Completed", archived: "Archived" };

@@ -6,7 +6,7 @@
 // does not stop the user, when the hours would take a phase over its plan.
 
 import { h, uniqueId } from "./dom.js";
-import { addDays, formatHours, parseHours, todayIn } from "./format.js";
+import { addDays, formatDate, formatHours, parseHours, todayIn } from "./format.js";
 import { addWorkLog, discard, dismissRejection, outbox, pendingEntries, recentRejections } from "./outbox.js";
 import { ApiError, api, isAbort } from "./request.js";
 
@@ -74,7 +74,7 @@ function describeEntry(entry) {
 function describe(body, labels) {
   const where = [labels.project, labels.phase].filter(Boolean).join(" / ");
   const hours = parseHours(body.hours);
-  return `${hours === null ? body.hours : formatHours(hours)} h on ${where} for ${body.work_date}`;
+  return `${hours === null ? body.hours : formatHours(hours)} h on ${where} for ${formatDate(body.work_date)}`;
 }
 
 // Build the form. `projects` are the projects the user may log on;

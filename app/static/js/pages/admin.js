@@ -3,7 +3,7 @@
 
 import { pageError } from "../app.js";
 import { h, uniqueId } from "../dom.js";
-import { formatShortDate } from "../format.js";
+import { formatDate, formatDateTime } from "../format.js";
 import { ApiError, api, isAbort } from "../request.js";
 import { field, showFieldErrors } from "../worklog-form.js";
 
@@ -18,11 +18,6 @@ const AUDIT_ENTITIES = [
   ["token", "API tokens"],
 ];
 const REPORT_GROUPS_SHOWN = 50;
-
-function formatDateTime(value) {
-  if (!value) return "";
-  return new Date(value).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" });
-}
 
 export function render({ main, signal }) {
   const lockForm = lockSection();
@@ -58,7 +53,7 @@ export function render({ main, signal }) {
       fields.lock_date.control.value = lock.lock_date || "";
       fields.grace_days.control.value = String(lock.grace_days);
       facts.textContent = lock.lock_date
-        ? `Locked up to ${formatShortDate(lock.lock_date)} with ${lock.grace_days} grace days; last changed ${formatDateTime(lock.updated_at)}.`
+        ? `Locked up to ${formatDate(lock.lock_date)} with ${lock.grace_days} grace days; last changed ${formatDateTime(lock.updated_at)}.`
         : "No period is locked.";
     }
 
@@ -77,7 +72,7 @@ export function render({ main, signal }) {
         const lock = await api.put("/lock", { lock_date: fields.lock_date.control.value || null, grace_days: Number(grace) }, { signal });
         show(lock);
         message.className = "form-message message-success";
-        message.textContent = lock.lock_date ? `Saved: work logs up to ${formatShortDate(lock.lock_date)} are locked.` : "Saved: no period is locked.";
+        message.textContent = lock.lock_date ? `Saved: work logs up to ${formatDate(lock.lock_date)} are locked.` : "Saved: no period is locked.";
       } catch (error) {
         if (isAbort(error)) return;
         message.className = "form-message message-error";

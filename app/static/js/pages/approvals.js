@@ -3,7 +3,7 @@
 
 import { pageError } from "../app.js";
 import { h, uniqueId } from "../dom.js";
-import { formatHours, formatShortDate } from "../format.js";
+import { formatDate, formatHours } from "../format.js";
 import { ApiError, api, fetchAll, isAbort } from "../request.js";
 
 function personName(user) {
@@ -75,9 +75,9 @@ export function render({ main, signal }) {
       "tr",
       { dataset: { submission: item.id, user: item.user.id, week: item.week_start } },
       h("th", { scope: "row" }, name),
-      h("td", {}, h("a", { href: `/grid?start=${item.week_start}&user=${item.user.id}` }, `Week of ${formatShortDate(item.week_start)}`)),
+      h("td", {}, h("a", { href: `/grid?start=${item.week_start}&user=${item.user.id}` }, `Week of ${formatDate(item.week_start)}`)),
       h("td", { class: "number" }, `${formatHours(item.hours)} h`),
-      h("td", {}, formatShortDate(item.submitted_at)),
+      h("td", { class: "date" }, formatDate(item.submitted_at)),
       actions,
     );
 
@@ -96,8 +96,8 @@ export function render({ main, signal }) {
         message.className = "form-message message-success";
         message.textContent =
           action === "approve"
-            ? `Approved the week of ${formatShortDate(item.week_start)} for ${name}.`
-            : `Returned the week of ${formatShortDate(item.week_start)} to ${name}.`;
+            ? `Approved the week of ${formatDate(item.week_start)} for ${name}.`
+            : `Returned the week of ${formatDate(item.week_start)} to ${name}.`;
         await load();
         return null;
       } catch (error) {
@@ -161,7 +161,7 @@ export function render({ main, signal }) {
   }
 
   function showMissing(result) {
-    missingTitle.textContent = `Not submitted: week of ${formatShortDate(result.week_start)}`;
+    missingTitle.textContent = `Not submitted: week of ${formatDate(result.week_start)}`;
     if (result.items.length === 0) {
       missingBody.replaceChildren(h("p", { class: "empty-state" }, "Everyone has submitted that week."));
       return;

@@ -8,19 +8,16 @@
 import { isManager, pageError } from "../app.js";
 import { cellId, cellOutbox, flushCells, pendingCells, saveCell } from "../cell-outbox.js";
 import { h, uniqueId } from "../dom.js";
-import { addDays, formatHours, formatShortDate, isIsoDate, mondayOf, parseHours, todayIn } from "../format.js";
+import { addDays, formatDate, formatHours, isIsoDate, mondayOf, parseHours, todayIn } from "../format.js";
 import { ApiError, api, fetchAll, isAbort } from "../request.js";
 
-const DAY_FORMAT = { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" };
-const LONG_DAY_FORMAT = { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" };
+// The accessible name of a cell spells the day out ("Saturday 28 November"),
+// which reads better aloud than the short form shown on the page.
+const SPOKEN_DAY_FORMAT = { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" };
 
-function utcDate(iso) {
+function spokenDay(iso) {
   const [year, month, day] = iso.split("-").map(Number);
-  return new Date(Date.UTC(year, month - 1, day));
-}
-
-function dayLabel(iso, format = DAY_FORMAT) {
-  return utcDate(iso).toLocaleDateString("en-GB", format);
+  return new Date(Date.UTC(year, month - 1, day)).toLocaleDateString("en-GB", SPOKEN_DAY_FORMAT);
 }
 
 function rowKey(projectId, phaseId) {
@@ -77,7 +74,7 @@ export function render({ main, me, query, signal, setTitle }) {
         "nav",
         { class: "week-nav", "aria-label": "Weeks" },
         h("a", { href: `/grid?start=${addDays(monday, -7)}${userSuffix}`, class: "button" }, "← Previous week"),
-        h("span", { class: "week-range" }, `${formatShortDate(monday)} – ${formatShortDate(days[6])}`),
+        h("span", { class: "week-range" }, `${formatDate(monday)} – ${formatDate(days[6])}`),
         h("a", { href: `/grid?start=${addDays(monday, 7)}${userSuffix}`, class: "button" }, "Next week →"),
         monday !== mondayOf(today) ? h("a", { href: `/grid${ownWeek ? "" : `?user=${ownerId}`}`, class: "button" }, "This week") : null,
       ),
@@ -234,7 +231,8 @@ export function render({ main, me, query, signal, setTitle }) {
             class: date === today ? "number today" : "number",
             dataset: { date },
           },
-          dayLabel(date),
+          // The week range above the grid shows the year.
+          formatDate(date, { withYear: false }),
           week && week.locked[date] ? h("span", { class: "tag tag-locked", title: week.locked[date] }, "locked") : null,
         ),
       ),
@@ -259,7 +257,7 @@ export function render({ main, me, query, signal, setTitle }) {
     return h(
       "table",
       { class: "data grid", onkeydown: onKeyDown },
-      h("caption", { class: "visually-hidden" }, `Hours from ${formatShortDate(days[0])} to ${formatShortDate(days[6])}`),
+      h("caption", { class: "visually-hidden" }, `Hours from ${formatDate(days[0])} to ${formatDate(days[6])}`),
       h("thead", {}, head),
       h("tbody", {}, body),
       h("tfoot", {}, foot),
@@ -279,7 +277,7 @@ export function render({ main, me, query, signal, setTitle }) {
       value: shown,
       readonly: Boolean(reason),
       title: reason || null,
-      "aria-label": `${rowLabel(row)}, ${dayLabel(date, LONG_DAY_FORMAT)}`,
+      "aria-label": `${rowLabel(row)}, ${spokenDay(date)}`,
       "aria-describedby": errorId,
       "aria-invalid": cell && cell.error ? "true" : null,
       dataset: { cell: cellId({ project_id: row.project_id, phase_id: row.phase_id, work_date: date }), row: rowIndex, column, date, sent: shown },
@@ -301,7 +299,7 @@ export function render({ main, me, query, signal, setTitle }) {
       for (const date of days) {
         if (!week.locked[date]) continue;
         const suffix = me.role === "admin" ? " As an admin you can still change it." : "";
-        items.push(h("li", { dataset: { lockedDay: date } }, `${dayLabel(date, LONG_DAY_FORMAT)} is read-only: ${week.locked[date]}.${suffix}`));
+        items.push(h("li", { dataset: { lockedDay: date } }, `${formatDate(date)} is read-only: ${week.locked[date]}.${suffix}`));
       }
     }
     notes.replaceChildren(...items);
@@ -621,7 +619,7 @@ export function render({ main, me, query, signal, setTitle }) {
 
   function showStatus() {
     const submission = week && week.submission;
-    const when = (value) => (value ? formatShortDate(value) : "");
+    const when = (value) => (value ? formatDate(value) : "");
     let text;
     let kind = "info";
     if (!submission) {

@@ -2,7 +2,7 @@
 
 import { isManager, pageError } from "../app.js";
 import { h, progressBar } from "../dom.js";
-import { formatHours, formatShortDate, statusLabel } from "../format.js";
+import { formatDate, formatHours, statusLabel } from "../format.js";
 import { api } from "../request.js";
 
 const PAGE_SIZE = 100;
@@ -98,7 +98,7 @@ export function render({ main, me, signal }) {
           h("td", { class: "number", dataset: { logged: "" } }, `${formatHours(project.logged_hours)} h`),
           h("td", {}, progressBar(project.percent, `Progress of ${project.name}`)),
           h("td", { class: "number" }, String(project.people)),
-          h("td", {}, project.last_activity ? formatShortDate(project.last_activity) : h("span", { class: "muted" }, "none")),
+          h("td", { class: "date" }, project.last_activity ? formatDate(project.last_activity) : h("span", { class: "muted" }, "none")),
         ),
       ),
     );

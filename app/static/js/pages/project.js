@@ -3,7 +3,7 @@
 
 import { isManager, pageError } from "../app.js";
 import { h, progressBar, uniqueId } from "../dom.js";
-import { formatHours, formatShortDate, statusLabel } from "../format.js";
+import { formatDate, formatHours, statusLabel } from "../format.js";
 import { ApiError, api, fetchAll, isAbort } from "../request.js";
 import { field, outboxPanel, showFieldErrors, workLogForm } from "../worklog-form.js";
 
@@ -87,7 +87,7 @@ export function render({ main, me, params, signal, setTitle }) {
       h("span", { class: `status status-${detail.status}` }, statusLabel(detail.status)),
       detail.code ? h("span", {}, `Code ${detail.code}`) : null,
       detail.client ? h("span", {}, `Client ${detail.client}`) : null,
-      progress.last_activity ? h("span", {}, `Last activity ${formatShortDate(progress.last_activity)}`) : null,
+      progress.last_activity ? h("span", {}, `Last activity ${formatDate(progress.last_activity)}`) : null,
     );
     description.textContent = detail.description || "";
     description.hidden = !detail.description;
@@ -130,7 +130,7 @@ export function render({ main, me, params, signal, setTitle }) {
                   {},
                   h("td", {}, person.display_name || person.username),
                   h("td", { class: "number" }, `${formatHours(person.hours)} h`),
-                  h("td", {}, formatShortDate(person.last_activity)),
+                  h("td", { class: "date" }, formatDate(person.last_activity)),
                 ),
               ),
             ),

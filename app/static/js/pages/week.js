@@ -3,7 +3,7 @@
 
 import { pageError } from "../app.js";
 import { h, uniqueId } from "../dom.js";
-import { addDays, formatDay, formatHours, formatShortDate, isIsoDate, mondayOf, todayIn } from "../format.js";
+import { addDays, formatDate, formatDateTime, formatHours, isIsoDate, mondayOf, todayIn } from "../format.js";
 import { ApiError, api, fetchAll, isAbort } from "../request.js";
 import { field, fieldRow, outboxPanel, showFieldErrors, workLogForm } from "../worklog-form.js";
 
@@ -21,6 +21,7 @@ function describeValue(name, value) {
   if (name === "hours") return `${formatHours(value)} h`;
   if (name === "project_id") return `project ${value}`;
   if (name === "phase_id") return `phase ${value}`;
+  if (name === "work_date") return formatDate(value);
   return String(value);
 }
 
@@ -28,8 +29,8 @@ function describeValue(name, value) {
 function describeChanges(event) {
   const before = event.before || {};
   const after = event.after || {};
-  if (event.action === "create") return `${describeValue("hours", after.hours)} on ${after.work_date}`;
-  if (event.action === "delete") return `${describeValue("hours", before.hours)} on ${before.work_date}`;
+  if (event.action === "create") return `${describeValue("hours", after.hours)} on ${formatDate(after.work_date)}`;
+  if (event.action === "delete") return `${describeValue("hours", before.hours)} on ${formatDate(before.work_date)}`;
   const changes = HISTORY_FIELDS.filter(([name]) => String(before[name]) !== String(after[name])).map(
     ([name, label]) => `${label} ${describeValue(name, before[name])} → ${describeValue(name, after[name])}`,
   );
@@ -46,7 +47,7 @@ function historyList(events) {
       h(
         "li",
         {},
-        h("time", { datetime: event.at }, new Date(event.at).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" })),
+        h("time", { datetime: event.at }, formatDateTime(event.at)),
         ` ${event.actor || "someone"} ${ACTION_LABELS[event.action] || event.action} it: ${describeChanges(event)}`,
       ),
     ),
@@ -72,7 +73,7 @@ export function render({ main, me, query, signal }) {
         "nav",
         { class: "week-nav", "aria-label": "Weeks" },
         h("a", { href: `/week?start=${addDays(monday, -7)}`, class: "button" }, "← Previous week"),
-        h("span", { class: "week-range" }, `${formatShortDate(monday)} – ${formatShortDate(sunday)}`),
+        h("span", { class: "week-range" }, `${formatDate(monday)} – ${formatDate(sunday)}`),
         h("a", { href: `/week?start=${addDays(monday, 7)}`, class: "button" }, "Next week →"),
         monday !== mondayOf(today) ? h("a", { href: "/week", class: "button" }, "This week") : null,
       ),
@@ -115,7 +116,7 @@ export function render({ main, me, query, signal }) {
           h(
             "h2",
             { id: headingId, class: "day-head" },
-            h("span", {}, formatDay(day), day === today ? h("span", { class: "tag" }, "today") : null),
+            h("span", {}, formatDate(day), day === today ? h("span", { class: "tag" }, "today") : null),
             h("span", { class: "day-total" }, `${formatHours(dayTotal)} h`),
           ),
           dayLogs.length
