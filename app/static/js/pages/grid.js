@@ -20,6 +20,9 @@ function spokenDay(iso) {
   return new Date(Date.UTC(year, month - 1, day)).toLocaleDateString("en-GB", SPOKEN_DAY_FORMAT);
 }
 
+// The API takes hours up to tomorrow in the user's time zone.
+const NOT_OPEN_REASON = "Hours can be entered up to tomorrow.";
+
 function rowKey(projectId, phaseId) {
   return `${projectId}:${phaseId || ""}`;
 }
@@ -40,6 +43,7 @@ export function render({ main, me, query, signal, setTitle }) {
   const requestedStart = query.get("start");
   const monday = mondayOf(isIsoDate(requestedStart) ? requestedStart : today);
   const days = Array.from({ length: 7 }, (_, offset) => addDays(monday, offset));
+  const lastOpenDay = addDays(today, 1);
   const requestedUser = Number(query.get("user"));
   const ownerId = isManager(me) && requestedUser > 0 ? requestedUser : me.id;
   const ownWeek = ownerId === me.id;
@@ -183,6 +187,7 @@ export function render({ main, me, query, signal, setTitle }) {
   function cellReadOnlyReason(cell, date) {
     const weekReason = weekReadOnlyReason();
     if (weekReason) return weekReason;
+    if (date > lastOpenDay) return NOT_OPEN_REASON;
     if (me.role !== "admin" && week && week.locked[date]) return week.locked[date];
     if (cell && cell.logIds.length > 1) {
       return `This cell holds ${cell.logIds.length} work logs; change them one by one in My week.`;
@@ -295,6 +300,10 @@ export function render({ main, me, query, signal, setTitle }) {
     const items = [];
     const weekReason = weekReadOnlyReason();
     if (weekReason && ownWeek) items.push(h("li", {}, weekReason));
+    if (ownWeek && !weekReason && days[6] > lastOpenDay) {
+      const first = days.find((date) => date > lastOpenDay);
+      items.push(h("li", { dataset: { notOpen: first } }, `Days from ${formatDate(first)} on are read-only for now. ${NOT_OPEN_REASON}`));
+    }
     if (week && !weekReason) {
       for (const date of days) {
         if (!week.locked[date]) continue;
