@@ -95,7 +95,7 @@ def check_date(owner: User, work_date: dt.date, rules: Rules) -> None:
     if work_date > tomorrow:
         rules.fail(
             "work_date",
-            f"{work_date.isoformat()} is later than tomorrow ({tomorrow.isoformat()}) "
+            f"{display_date(work_date)} is later than tomorrow ({display_date(tomorrow)}) "
             f"in your time zone {owner.timezone}",
         )
     elif work_date < EARLIEST_WORK_DATE:
@@ -130,9 +130,14 @@ async def check_day_total(
         )
         rules.fail(
             "hours",
-            f"would bring {work_date.strftime('%a %d %b %Y')} to {_hours_text(logged + hours)}, "
+            f"would bring {display_date(work_date)} to {_hours_text(logged + hours)}, "
             f"over the 24 h a day allows; already logged that day: {entries}",
         )
+
+
+def display_date(day: dt.date) -> str:
+    """Format a date the way the UI shows dates, e.g. "Fri 4 Dec 2026"."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
 
 
 def _hours_text(hours: Decimal) -> str:
