@@ -88,15 +88,20 @@ def _instrument(engine: AsyncEngine) -> None:
 
 
 def create_engine(raw_url: str, *, instrument: bool = True) -> AsyncEngine:
+    # hide_parameters keeps bound values (password hashes, token hashes, user
+    # text) out of error messages, which end up in logs.
     url = async_url(raw_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_async_engine(
+            url, hide_parameters=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        )
         _configure_sqlite(engine)
     else:
         engine = create_async_engine(
             url,
+            hide_parameters=True,
             pool_size=10,
             max_overflow=10,
             pool_timeout=5,

@@ -12,7 +12,7 @@ import time
 import uuid
 from http.cookies import SimpleCookie
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.routing import Match
@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app import auth, logs, metrics
 from app.clients import client_address
 from app.problems import (
+    Conflict,
     Forbidden,
     InternalError,
     Problem,
@@ -39,6 +40,17 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _CONVERTOR = re.compile(r"\{(\w+):\w+\}")
 DATABASE_RETRY_AFTER = "2"
+# The UI loads only its own scripts and styles, and no page may frame it.
+SECURITY_HEADERS = [
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "same-origin"),
+    (
+        "content-security-policy",
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+    ),
+]
 
 
 def public_template(path: str) -> str:
@@ -115,6 +127,8 @@ class RequestMiddleware:
                 response_started = True
                 headers = MutableHeaders(scope=message)
                 headers["x-request-id"] = rid
+                for name, value in SECURITY_HEADERS:
+                    headers.setdefault(name, value)
                 if draining or self.state.health.draining:
                     # Ask keep-alive clients to reconnect, so they reach a replica
                     # that is not shutting down.
@@ -149,6 +163,16 @@ class RequestMiddleware:
         route = f"{scope['method']} {route_template(scope)}"
         if isinstance(error, Problem):
             problem = error
+        elif isinstance(error, IntegrityError):
+            # Handlers check uniqueness first; a violation that still reaches
+            # here comes from a concurrent request that stored the same thing.
+            log.warning(
+                "write conflicted with a concurrent one",
+                extra={"route": route, "error": str(error.orig)[:300]},
+            )
+            problem = Conflict(
+                "Another request stored the same thing at the same moment; reload and try again."
+            )
         elif is_database_outage(error):
             log.warning(
                 "database unavailable", extra={"error": f"{type(error).__name__}: {error}"[:500]}
@@ -199,10 +223,12 @@ def _cookie(scope: Scope, name: str) -> str | None:
 
 
 def _same_origin(headers: Headers) -> bool:
-    """Tell whether a state-changing request may come from a browser page of another site.
+    """Return False when a request comes from a browser page of another site.
 
     Browsers send Sec-Fetch-Site or Origin on such requests; a request with
-    neither comes from a script, not from a page another site controls.
+    neither comes from a script, not from a page another site controls. The
+    Host header is compared as received: proxies in front of Track are
+    expected to pass it through unchanged.
     """
     fetch_site = headers.get("sec-fetch-site")
     if fetch_site is not None:
@@ -210,8 +236,8 @@ def _same_origin(headers: Headers) -> bool:
     origin = headers.get("origin")
     if origin is None:
         return True
-    host = headers.get("x-forwarded-host") or headers.get("host") or ""
-    return origin.split("://", 1)[-1].rstrip("/") == host
+    scheme, _, rest = origin.partition("://")
+    return scheme in {"http", "https"} and rest.rstrip("/") == headers.get("host", "")
 
 
 class AuthenticationMiddleware:

@@ -10,7 +10,6 @@ not asked again for a few seconds so no request waits on it repeatedly.
 """
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
@@ -122,24 +121,14 @@ class Limiter:
         except Exception as error:  # noqa: BLE001 - any storage failure means fail open
             self._storage_failed(error)
 
-    async def hit_quietly(self, key: str) -> None:
-        """Count one event for ``key`` without raising when it is over the limit."""
-        with contextlib.suppress(RateLimitExceeded):
-            await self.hit(key)
-
-    async def test(self, key: str) -> int | None:
-        """Return the seconds to wait if ``key`` is over a limit, without counting a hit."""
-        if time.monotonic() < self._skip_until:
-            return None
+    async def clear(self, key: str) -> None:
+        """Forget the hits counted for ``key``, as after a successful sign-in."""
         try:
             async with asyncio.timeout(2 * STORAGE_TIMEOUT):
                 for item in self.items:
-                    if not await self.limiter.test(item, self.namespace, key):
-                        stats = await self.limiter.get_window_stats(item, self.namespace, key)
-                        return max(1, math.ceil(stats.reset_time - time.time()))
-        except Exception as error:  # noqa: BLE001
+                    await self.limiter.clear(item, self.namespace, key)
+        except Exception as error:  # noqa: BLE001 - the same fail-open rule as hit()
             self._storage_failed(error)
-        return None
 
     async def reset(self) -> None:
         await self.storage.reset()

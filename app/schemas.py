@@ -102,18 +102,37 @@ def _timezone(value: str) -> str:
     return value
 
 
-Line = Annotated[str, AfterValidator(_line)]
-Name = Annotated[str, Field(max_length=200), AfterValidator(_line), AfterValidator(_non_empty)]
+def _at_most(length: int):
+    """Check a length after normalisation, which can make text longer than it arrived."""
+
+    def check(value: str | None) -> str | None:
+        if value is not None and len(value) > length:
+            raise ValueError(f"must be at most {length} characters")
+        return value
+
+    return AfterValidator(check)
+
+
+def _replace_control(value: str) -> str:
+    """Keep browser-reported text storable: control characters and surrogates become U+FFFD."""
+    return _SURROGATE.sub("\ufffd", _CONTROL.sub("\ufffd", value.replace("\x00", "\ufffd")))
+
+
+Name = Annotated[
+    str, Field(max_length=800), AfterValidator(_line), AfterValidator(_non_empty), _at_most(200)
+]
 Username = Annotated[
     str,
     Field(min_length=1, max_length=64),
     AfterValidator(_line),
     Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$"),
 ]
-Code = Annotated[str | None, Field(max_length=32), AfterValidator(_optional_line)]
-Client = Annotated[str | None, Field(max_length=200), AfterValidator(_optional_line)]
-Description = Annotated[str, Field(max_length=1024), AfterValidator(_multiline)]
-LongText = Annotated[str, Field(max_length=20_000), AfterValidator(_multiline)]
+Code = Annotated[str | None, Field(max_length=128), AfterValidator(_optional_line), _at_most(32)]
+Client = Annotated[str | None, Field(max_length=800), AfterValidator(_optional_line), _at_most(200)]
+Description = Annotated[str, Field(max_length=4096), AfterValidator(_multiline), _at_most(1024)]
+LongText = Annotated[str, Field(max_length=20_000), AfterValidator(_multiline), _at_most(20_000)]
+Comment = Annotated[str, Field(max_length=8000), AfterValidator(_multiline), _at_most(2000)]
+ReportText = Annotated[str, Field(max_length=8000), AfterValidator(_replace_control)]
 Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
 Hours = Annotated[Decimal, BeforeValidator(_hours)]
 PlannedHours = Annotated[Decimal | None, BeforeValidator(_planned_hours)]
@@ -126,7 +145,7 @@ class Body(BaseModel):
 
 
 class Login(Body):
-    username: Annotated[str, Field(min_length=1, max_length=200)]
+    username: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_line)]
     password: Annotated[str, Field(min_length=1, max_length=1024)]
 
 
@@ -193,11 +212,12 @@ class UserUpdate(Body):
     password: Annotated[str, Field(min_length=10, max_length=1024)] | None = None
     timezone: TimeZone | None = None
     active: Annotated[bool, Field(strict=True)] | None = None
+    current_password: Annotated[str, Field(max_length=1024)] | None = None
 
 
 class TokenCreate(Body):
     username: Username | None = None
-    name: Name = "api"
+    name: Annotated[Name, _at_most(100)] = "api"
 
 
 class FaultDrill(Body):
@@ -269,7 +289,7 @@ async def read_body(request: Request, model: type[Body]):
 
 class WeekDecision(Body):
     user_id: Id
-    comment: Annotated[str, Field(max_length=2000), AfterValidator(_multiline)] = ""
+    comment: Comment = ""
 
 
 class LockUpdate(Body):
@@ -285,18 +305,18 @@ class GridCell(Body):
 
 
 class ClientError(Body):
-    message: Annotated[str, Field(max_length=2000)]
-    source: Annotated[str, Field(max_length=500)] = ""
-    stack: Annotated[str, Field(max_length=8000)] = ""
-    at: Annotated[str, Field(max_length=40)] = ""
-    incident_id: Annotated[str | None, Field(max_length=64)] = None
+    message: Annotated[ReportText, Field(max_length=2000)]
+    source: Annotated[ReportText, Field(max_length=500)] = ""
+    stack: ReportText = ""
+    at: Annotated[ReportText, Field(max_length=40)] = ""
+    incident_id: Annotated[ReportText | None, Field(max_length=64)] = None
     status: Annotated[int, Field(strict=True, ge=0, le=999)] | None = None
 
 
 class ProblemReportCreate(Body):
     incident_id: Annotated[str | None, Field(max_length=64, pattern=r"^[A-Za-z0-9-]*$")] = None
-    page: Annotated[str, Field(max_length=500)] = ""
-    comment: Annotated[str, Field(max_length=4000), AfterValidator(_multiline)] = ""
+    page: Annotated[str, Field(max_length=500), AfterValidator(_line)] = ""
+    comment: Annotated[str, Field(max_length=8000), AfterValidator(_multiline), _at_most(4000)] = ""
     client_errors: Annotated[list[ClientError], Field(max_length=20)] = []
 
 

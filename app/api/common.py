@@ -13,6 +13,7 @@ from app.models import User
 from app.problems import BadRequest, Unauthorized, field_error
 
 DEFAULT_LIMIT = 50
+MAX_ID = 2**31 - 1
 MAX_LIMIT = 500
 
 
@@ -76,11 +77,33 @@ def decode_cursor(request: Request, size: int) -> list | None:
         values = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
         if not isinstance(values, list) or len(values) != size:
             raise ValueError
+        if not all(_cursor_value_ok(value) for value in values):
+            raise ValueError
     except ValueError:
         raise BadRequest(
             "The cursor is invalid; pass back the next_cursor of the previous page unchanged."
         ) from None
     return values
+
+
+def _cursor_value_ok(value) -> bool:
+    """Accept only what Track puts in cursors: ids in range, and plain text (names, dates)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return 0 <= value <= MAX_ID
+    if isinstance(value, str):
+        surrogate = any("\ud800" <= char <= "\udfff" for char in value)
+        return len(value) <= 300 and value.isprintable() and not surrogate
+    return False
+
+
+def query_text(request: Request, name: str, *, max_length: int = 100) -> str:
+    """Return a free-text query parameter, rejecting control characters."""
+    raw = request.query_params.get(name, "")
+    if len(raw) > max_length or not raw.isprintable():
+        raise field_error(name, f"must be printable text of at most {max_length} characters")
+    return raw.strip()
 
 
 def page(items: list[dict], limit: int, next_key: list | None) -> dict:

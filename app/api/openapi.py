@@ -150,9 +150,10 @@ def build_document() -> dict:
             method, path, summary, model, status
         )
         if model is not None:
-            models[model.__name__] = model.model_json_schema(
-                ref_template="#/components/schemas/{model}"
-            )
+            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            # Nested models come back under $defs; OpenAPI wants them beside the others.
+            models.update(schema.pop("$defs", {}))
+            models[model.__name__] = schema
     models["Problem"] = {
         "type": "object",
         "required": ["type", "title", "status", "detail"],

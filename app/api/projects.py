@@ -2,15 +2,23 @@
 
 from decimal import Decimal
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from app import audit
-from app.api.common import current_user, decode_cursor, json_response, page, page_limit, path_id
+from app.api.common import (
+    current_user,
+    decode_cursor,
+    json_response,
+    page,
+    page_limit,
+    path_id,
+    query_text,
+)
 from app.auth import require_role
-from app.models import Membership, Phase, Project, User, WorkLog, utcnow
+from app.models import Membership, Phase, Project, ProjectManager, User, WorkLog, utcnow
 from app.problems import BadRequest, Conflict, NotFound, field_error
 from app.projects import (
     get_visible_project,
@@ -35,7 +43,7 @@ async def list_projects(request: Request) -> Response:
         if status not in STATUS_FILTERS:
             raise field_error("status", f"must be one of {', '.join(sorted(STATUS_FILTERS))}")
         query = query.where(Project.status == status)
-    search = request.query_params.get("q", "")[:100].strip()
+    search = query_text(request, "q")
     if search:
         pattern = "%" + search.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
         query = query.where(func.lower(Project.name).like(pattern))
@@ -150,7 +158,12 @@ async def delete_project(request: Request) -> Response:
             before=audit.snapshot(project),
             project_id=project.id,
         )
-        await db.delete(project)
+        # Work logs point at phases with ON DELETE RESTRICT, so they go first,
+        # then everything else that belongs to the project.
+        for model in (WorkLog, Phase, Membership, ProjectManager):
+            await db.execute(delete(model).where(model.project_id == project.id))
+        db.expunge(project)
+        await db.execute(delete(Project).where(Project.id == project.id))
     return Response(status_code=204)
 
 

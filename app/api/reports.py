@@ -8,8 +8,8 @@ from starlette.responses import Response
 
 from app.api.common import current_user, decode_cursor, json_response, page, page_limit, path_id
 from app.auth import is_manager, require_role
-from app.models import Project, User, WorkLog
-from app.problems import BadRequest
+from app.models import PROJECT_STATUSES, Project, User, WorkLog
+from app.problems import BadRequest, field_error
 from app.projects import get_visible_project, logged_by_phase, percent, phase_json, project_summary
 
 
@@ -87,6 +87,8 @@ async def portfolio(request: Request) -> Response:
     )
     status = request.query_params.get("status")
     if status:
+        if status not in PROJECT_STATUSES:
+            raise field_error("status", f"must be one of {', '.join(PROJECT_STATUSES)}")
         query = query.where(Project.status == status)
     cursor = decode_cursor(request, 2)
     if cursor is not None:

@@ -11,6 +11,7 @@ from app.models import User
 from app.passwords import verify_password
 from app.problems import TooManyRequests, Unauthorized
 from app.projects import user_ref
+from app.ratelimit import RateLimitExceeded
 from app.schemas import Login, read_body
 
 
@@ -24,20 +25,25 @@ async def sign_in(request: Request) -> Response:
     username = body.username.strip().lower()
     throttle_key = f"{username}|{client_address(request.scope, state.settings.trusted_proxies)}"
 
-    wait = await state.login_limiter.test(throttle_key)
-    if wait is not None:
+    # Every attempt is counted before the password is checked, so parallel
+    # guesses cannot all slip in before the first failure is recorded. A
+    # successful sign-in clears the count again.
+    try:
+        await state.login_limiter.hit(throttle_key)
+    except RateLimitExceeded as exceeded:
+        wait = exceeded.retry_after
         raise TooManyRequests(
-            f"Too many failed sign-ins for this account; try again in {wait} s.",
+            f"Too many sign-in attempts for this account; try again in {wait} s.",
             retry_after=wait,
             headers={"Retry-After": str(wait)},
-        )
+        ) from None
 
     async with state.db.read() as db:
         user = await db.scalar(select(User).where(func.lower(User.username) == username))
     valid = await verify_password(user.password_hash if user else None, body.password)
     if user is None or not valid or not user.active:
-        await state.login_limiter.hit_quietly(throttle_key)
         raise Unauthorized("The username or password is wrong.")
+    await state.login_limiter.clear(throttle_key)
 
     async with state.db.write() as db:
         token = await auth.create_session(db, user, days=state.settings.session_days)

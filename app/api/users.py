@@ -1,6 +1,6 @@
 """User accounts and API tokens (admins), and the user list managers pick members from."""
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -8,8 +8,8 @@ from starlette.responses import Response
 from app import audit, auth
 from app.api.common import current_user, decode_cursor, json_response, page, page_limit, path_id
 from app.api.session import me_json
-from app.models import ApiToken, User, utcnow
-from app.passwords import hash_password_async
+from app.models import ApiToken, Session, User, utcnow
+from app.passwords import hash_password_async, verify_password
 from app.problems import BadRequest, Conflict, NotFound, field_error
 from app.schemas import TokenCreate, UserCreate, UserUpdate, read_body
 
@@ -90,12 +90,19 @@ async def update_user(request: Request) -> Response:
     user_id = path_id(request, "user_id")
     body = await read_body(request, UserUpdate)
     changes = body.model_dump(exclude_unset=True)
-    if user_id != actor.id or set(changes) - {"display_name", "password", "timezone"}:
+    current_password = changes.pop("current_password", None)
+    # People change their own name and password; everything else, including
+    # the time zone that decides which day is "tomorrow", is for admins.
+    if user_id != actor.id or set(changes) - {"display_name", "password"}:
         auth.require_role(actor, "admin")
     for field, value in changes.items():
         if value is None:
             raise field_error(field, "may not be null")
     if "password" in changes:
+        if user_id == actor.id and not await verify_password(
+            actor.password_hash, current_password or ""
+        ):
+            raise field_error("current_password", "is wrong or missing; it is needed to change it")
         changes["password_hash"] = await hash_password_async(changes.pop("password"))
     async with request.app.state.db.write() as db:
         user = await db.get(User, user_id)
@@ -103,6 +110,12 @@ async def update_user(request: Request) -> Response:
             raise NotFound(f"There is no user {user_id}.")
         if user.id == actor.id and changes.get("active") is False:
             raise field_error("active", "you cannot deactivate your own account")
+        if "password_hash" in changes:
+            # A new password ends every other session of the user.
+            keep = auth.digest(request.scope.get("session_token") or "")
+            await db.execute(
+                delete(Session).where(Session.user_id == user.id, Session.token_hash != keep)
+            )
         before = audit.snapshot(user)
         for field, value in changes.items():
             setattr(user, field, value)

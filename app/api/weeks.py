@@ -33,6 +33,7 @@ from app.problems import BadRequest, Conflict, Forbidden, NotFound, field_error
 from app.projects import user_ref
 from app.schemas import GridCell, WeekDecision, read_body
 from app.worklogs import (
+    EARLIEST_WORK_DATE,
     Rules,
     check_date,
     check_day_total,
@@ -51,6 +52,12 @@ def _week_param(request: Request) -> dt.date:
         raise field_error("week_start", "must be a date written as YYYY-MM-DD") from None
     if day.weekday() != 0:
         raise field_error("week_start", f"{raw} is not a Monday; weeks start on Monday")
+    latest = dt.date.today() + dt.timedelta(days=366)
+    if not EARLIEST_WORK_DATE <= day <= latest:
+        raise field_error(
+            "week_start",
+            f"must be between {EARLIEST_WORK_DATE.isoformat()} and {latest.isoformat()}",
+        )
     return day
 
 
@@ -247,6 +254,8 @@ async def put_cell(request: Request) -> Response:
 async def submit_week(request: Request) -> Response:
     user = current_user(request)
     start = _week_param(request)
+    if start > local_today(user):
+        raise field_error("week_start", "this week has not started yet, so it cannot be submitted")
     async with request.app.state.db.write() as db:
         submission = await db.scalar(
             select(WeekSubmission).where(
@@ -286,6 +295,8 @@ async def submit_week(request: Request) -> Response:
 async def _check_approver(db, actor: User, owner_id: int, start: dt.date) -> None:
     """Managers approve any week, except that projects naming managers need one of them."""
     require_role(actor, "manager")
+    if owner_id == actor.id:
+        raise Forbidden("Nobody approves or returns their own week; ask another manager.")
     if actor.role == "admin":
         return
     end = start + dt.timedelta(days=6)

@@ -257,6 +257,9 @@ async def update_worklog(request: Request) -> Response:
     async with request.app.state.db.write() as db:
         log = await get_log_for_change(db, user, log_id)
         await lock_user(db, log.user_id)
+        # Another request may have changed the log while this one waited for
+        # the owner's lock: check the rules against what is stored now.
+        await db.refresh(log)
         owner = log.user
         project = await db.get(Project, log.project_id)
         rules = Rules()
