@@ -3,8 +3,8 @@
 The bench plays the process manager: when a process dies it starts a new one
 on the same port at once, as Kubernetes or systemd would (with no back-off
 delay). haproxy health-checks /healthz/ready every 200 ms and takes a server
-out after two failed checks; on a refused connection it retries on the
-other server (``retries 2`` with ``option redispatch``).
+out after two failed checks. When a connection is refused, haproxy retries on
+the other server (``retries 2`` with ``option redispatch``).
 """
 
 import asyncio

@@ -4,7 +4,7 @@ Rows go in with bulk inserts through the app's own tables, so a database of
 100,000 work logs takes seconds. Every engineer gets an API token; the tokens
 are written to a file the load generators read. Users are many (2,000 by
 default) so that load spread over them in turn stays under Track's default
-per-user rate limits, and the limiter does its normal work without answering 429.
+per-user rate limits, and the limiter does its normal work without returning 429.
 """
 
 import asyncio
@@ -36,7 +36,7 @@ BATCH = 5000
 
 @dataclass(frozen=True)
 class Dataset:
-    """What a seeded database contains and where its users' tokens are listed."""
+    """Contents of a seeded database, and the file that lists its users' tokens."""
 
     users: int
     worklogs: int

@@ -139,7 +139,7 @@ def track(
     port: int | None = None,
     without: str = "",
 ) -> Server:
-    """A ``track serve`` process, or the bench.variant launcher when parts are switched off."""
+    """Return a ``track serve`` process, or the bench.variant launcher when parts are off."""
     port = port or free_port()
     arguments = ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     if without:
@@ -151,7 +151,7 @@ def track(
 
 
 def bare(name: str, database_url: str, log_dir: Path, *, port: int | None = None) -> Server:
-    """The bare Starlette baseline under uvicorn with the same loop and HTTP parser as Track."""
+    """Return the bare baseline under uvicorn, with the same loop and HTTP parser as Track."""
     port = port or free_port()
     command = [
         sys.executable,

@@ -19,7 +19,7 @@ OVERHEAD_VARIANTS = {
     "metrics": {"without": "limits", "env": {"TRACK_LOG_LEVEL": "WARNING"}},
     "logging": {"without": "metrics,limits", "env": {"TRACK_LOG_LEVEL": "INFO"}},
 }
-OVERHEAD_PATHS = ("project", "week")
+OVERHEAD_PATHS = ("project", "post", "week")
 REDIS_URL = "redis://127.0.0.1:6379/11"
 
 
