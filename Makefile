@@ -44,7 +44,7 @@ lint: install-test
 	$(BIN)/ruff check app operator tests
 	$(BIN)/ruff format --check app operator tests
 
-bench: install-test
+bench: tools
 	$(BIN)/python -m bench.run
 
 clean:

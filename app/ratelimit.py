@@ -18,6 +18,7 @@ from limits import RateLimitItem, parse_many
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter as SyncMovingWindowRateLimiter
 from redis.exceptions import RedisError
 
 from app import metrics
@@ -44,11 +45,37 @@ class RateLimitExceeded(Exception):
         self.remaining = remaining
 
 
+class _InProcessLimiter:
+    """The async limiter interface over the synchronous memory storage of ``limits``.
+
+    The async memory storage of limits 5 sweeps every key after each hit with
+    one thread hand-off per key, which made rate limiting cost more CPU than
+    the request itself with thousands of users (see bench/results.md). The
+    synchronous storage sweeps in a background thread instead, and its calls
+    are in-memory and short enough to make from the event loop.
+    """
+
+    def __init__(self):
+        self.storage = storage_from_string("memory://")
+        self._limiter = SyncMovingWindowRateLimiter(self.storage)
+
+    async def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
+        return self._limiter.hit(item, *identifiers)
+
+    async def get_window_stats(self, item: RateLimitItem, *identifiers: str):
+        return self._limiter.get_window_stats(item, *identifiers)
+
+    async def clear(self, item: RateLimitItem, *identifiers: str) -> None:
+        self._limiter.clear(item, *identifiers)
+
+
 class Limiter:
     def __init__(self, limits: str, storage_uri: str, *, namespace: str = "track"):
         self.items = parse_many(limits)
-        options = {}
-        if not storage_uri.startswith("memory"):
+        if storage_uri.startswith("memory"):
+            self.limiter = _InProcessLimiter()
+            self.storage = self.limiter.storage
+        else:
             # redis-py, which Track depends on directly, takes these timeout
             # options; the default coredis client of limits rejects them.
             options = {
@@ -56,8 +83,8 @@ class Limiter:
                 "socket_timeout": STORAGE_TIMEOUT,
                 "socket_connect_timeout": STORAGE_TIMEOUT,
             }
-        self.storage = storage_from_string(_async_uri(storage_uri), **options)
-        self.limiter = MovingWindowRateLimiter(self.storage)
+            self.storage = storage_from_string(_async_uri(storage_uri), **options)
+            self.limiter = MovingWindowRateLimiter(self.storage)
         self.namespace = namespace
         self.shared = not storage_uri.startswith("memory")
         self._skip_until = 0.0
@@ -129,6 +156,3 @@ class Limiter:
                     await self.limiter.clear(item, self.namespace, key)
         except Exception as error:  # noqa: BLE001 - the same fail-open rule as hit()
             self._storage_failed(error)
-
-    async def reset(self) -> None:
-        await self.storage.reset()

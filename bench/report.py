@@ -183,10 +183,9 @@ def _throughput(report: Report) -> None:
 # Cause of each feature's CPU cost, named in the report when it misses its budget.
 FEATURE_COSTS = {
     "limits-memory": (
-        "the memory storage of limits 5.8 (limits.aio.storage.MemoryStorage) starts a sweep "
-        "over every key after a hit whenever no sweep is running, with one asyncio.to_thread "
-        "call per key, so its CPU use grows with the users active in the 5-minute window "
-        "(2,000 here) rather than with requests, and weighs most on slow paths"
+        "a moving-window hit in the synchronous memory storage of limits (one list per "
+        "user, kept sorted) plus its background expiry thread, which sweeps every key "
+        "after each hit and competes for the GIL with the handler"
     ),
     "limits-redis": "two Redis round trips per request, one per limit, through redis-py",
     "metrics": (

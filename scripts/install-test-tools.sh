@@ -56,9 +56,10 @@ PY
     echo "installed $("$TOOLS/helm" version --short) to $TOOLS/helm"
 }
 
-# Debian packages: the browser, Prometheus, and the Redis and PostgreSQL
-# binaries that tests use for throwaway servers of their own.
-DEBIAN_PACKAGES="chromium prometheus redis-server postgresql"
+# Debian packages: the browser, Prometheus, the Redis and PostgreSQL binaries
+# that tests use for throwaway servers of their own, and wrk and haproxy for
+# the benchmarks.
+DEBIAN_PACKAGES="chromium prometheus redis-server postgresql wrk haproxy"
 
 install_debian_packages() {
     missing=""
