@@ -9,7 +9,7 @@ from sqlalchemy.orm import aliased
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from app.api.common import current_user, decode_cursor, json_response, page, page_limit, path_id
+from app.api.common import Keyset, current_user, json_response, path_id
 from app.audit import event_json
 from app.auth import is_manager, require_role
 from app.models import AuditEvent, User, WorkLog
@@ -62,19 +62,10 @@ def _filtered(request: Request):
 
 async def list_audit(request: Request) -> Response:
     require_role(current_user(request), "admin")
-    limit = page_limit(request)
-    query = _filtered(request).order_by(AuditEvent.id.desc()).limit(limit + 1)
-    cursor = decode_cursor(request, 1)
-    if cursor is not None:
-        if not isinstance(cursor[0], int):
-            raise BadRequest("The cursor is invalid; pass back next_cursor unchanged.")
-        query = query.where(AuditEvent.id < cursor[0])
+    keyset = Keyset(request, AuditEvent.id, descending=True)
     async with request.app.state.db.read() as db:
-        rows = (await db.execute(query)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_key = [rows[-1][0].id] if more else None
-    return json_response(page([event_json(e, name) for e, name in rows], limit, next_key))
+        rows = (await db.execute(keyset.apply(_filtered(request)))).all()
+    return json_response(keyset.page(rows, lambda row: event_json(*row), lambda row: [row[0].id]))
 
 
 async def export_audit(request: Request) -> Response:

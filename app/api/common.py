@@ -6,6 +6,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import tuple_
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -80,9 +81,7 @@ def decode_cursor(request: Request, size: int) -> list | None:
         if not all(_cursor_value_ok(value) for value in values):
             raise ValueError
     except ValueError:
-        raise BadRequest(
-            "The cursor is invalid; pass back the next_cursor of the previous page unchanged."
-        ) from None
+        raise BadRequest(INVALID_CURSOR) from None
     return values
 
 
@@ -112,6 +111,55 @@ def page(items: list[dict], limit: int, next_key: list | None) -> dict:
         "limit": limit,
         "next_cursor": encode_cursor(next_key) if next_key is not None else None,
     }
+
+
+INVALID_CURSOR = "The cursor is invalid; pass back the next_cursor of the previous page unchanged."
+
+
+class Keyset:
+    """One page of a list in a stable order, continued by a cursor with the last row's key.
+
+    Unlike an offset, the key of the last row seen keeps rows inserted while a
+    client pages from pushing an item onto two pages.
+    """
+
+    def __init__(self, request: Request, *columns, descending: bool = False):
+        self.limit = page_limit(request)
+        self.columns = columns
+        self.descending = descending
+        self.after = self._read_cursor(request)
+
+    def _read_cursor(self, request: Request) -> list | None:
+        values = decode_cursor(request, len(self.columns))
+        if values is None:
+            return None
+        typed = []
+        for column, value in zip(self.columns, values, strict=True):
+            kind = column.type.python_type
+            if kind is dt.date and isinstance(value, str) and len(value) == 10:
+                try:
+                    value = dt.date.fromisoformat(value)
+                except ValueError:
+                    raise BadRequest(INVALID_CURSOR) from None
+            if not isinstance(value, kind):
+                raise BadRequest(INVALID_CURSOR)
+            typed.append(value)
+        return typed
+
+    def apply(self, query):
+        """Order and limit ``query``, and start it after the cursor's row."""
+        order = [column.desc() if self.descending else column for column in self.columns]
+        query = query.order_by(*order).limit(self.limit + 1)
+        if self.after is not None:
+            key, marker = tuple_(*self.columns), tuple_(*self.after)
+            query = query.where(key < marker if self.descending else key > marker)
+        return query
+
+    def page(self, rows: list, to_json, key_of) -> dict:
+        """Build the response body from the rows ``apply`` fetched, one more than a page."""
+        more = len(rows) > self.limit
+        rows = rows[: self.limit]
+        return page([to_json(row) for row in rows], self.limit, key_of(rows[-1]) if more else None)
 
 
 def query_date(request: Request, name: str) -> dt.date | None:

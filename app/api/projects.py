@@ -2,24 +2,16 @@
 
 from decimal import Decimal
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from app import audit
-from app.api.common import (
-    current_user,
-    decode_cursor,
-    json_response,
-    page,
-    page_limit,
-    path_id,
-    query_text,
-)
+from app.api.common import Keyset, current_user, json_response, path_id, query_text
 from app.auth import require_role
 from app.models import Membership, Phase, Project, ProjectManager, User, WorkLog, utcnow
-from app.problems import BadRequest, Conflict, NotFound, field_error
+from app.problems import Conflict, NotFound, field_error
 from app.projects import (
     get_visible_project,
     phase_json,
@@ -35,8 +27,8 @@ STATUS_FILTERS = {"active", "on_hold", "completed", "archived"}
 
 async def list_projects(request: Request) -> Response:
     user = current_user(request)
-    limit = page_limit(request)
-    query = visible_projects(user).order_by(Project.name, Project.id).limit(limit + 1)
+    keyset = Keyset(request, Project.name, Project.id)
+    query = visible_projects(user)
 
     status = request.query_params.get("status")
     if status:
@@ -48,19 +40,9 @@ async def list_projects(request: Request) -> Response:
         pattern = "%" + search.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
         query = query.where(func.lower(Project.name).like(pattern))
 
-    cursor = decode_cursor(request, 2)
-    if cursor is not None:
-        name, last_id = cursor
-        if not isinstance(name, str) or not isinstance(last_id, int):
-            raise BadRequest("The cursor is invalid; pass back next_cursor unchanged.")
-        query = query.where(tuple_(Project.name, Project.id) > tuple_(name, last_id))
-
     async with request.app.state.db.read() as db:
-        projects = list(await db.scalars(query))
-    more = len(projects) > limit
-    projects = projects[:limit]
-    next_key = [projects[-1].name, projects[-1].id] if more else None
-    return json_response(page([project_summary(p) for p in projects], limit, next_key))
+        projects = list(await db.scalars(keyset.apply(query)))
+    return json_response(keyset.page(projects, project_summary, lambda p: [p.name, p.id]))
 
 
 async def _unique_violation(db, project_id: int | None, body) -> None:
@@ -276,28 +258,17 @@ async def delete_phase(request: Request) -> Response:
 
 async def list_members(request: Request) -> Response:
     user = current_user(request)
-    limit = page_limit(request)
     project_id = path_id(request, "project_id")
-    cursor = decode_cursor(request, 2)
+    keyset = Keyset(request, User.username, User.id)
+    query = (
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.project_id == project_id)
+    )
     async with request.app.state.db.read() as db:
         await get_visible_project(db, user, project_id)
-        query = (
-            select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.project_id == project_id)
-            .order_by(User.username, User.id)
-            .limit(limit + 1)
-        )
-        if cursor is not None:
-            name, last_id = cursor
-            if not isinstance(name, str) or not isinstance(last_id, int):
-                raise BadRequest("The cursor is invalid; pass back next_cursor unchanged.")
-            query = query.where(tuple_(User.username, User.id) > tuple_(name, last_id))
-        members = list(await db.scalars(query))
-    more = len(members) > limit
-    members = members[:limit]
-    next_key = [members[-1].username, members[-1].id] if more else None
-    return json_response(page([user_ref(m) for m in members], limit, next_key))
+        members = list(await db.scalars(keyset.apply(query)))
+    return json_response(keyset.page(members, user_ref, lambda m: [m.username, m.id]))
 
 
 async def add_member(request: Request) -> Response:

@@ -2,14 +2,14 @@
 
 from decimal import Decimal
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.api.common import current_user, decode_cursor, json_response, page, page_limit, path_id
+from app.api.common import Keyset, current_user, json_response, path_id
 from app.auth import is_manager, require_role
 from app.models import PROJECT_STATUSES, Project, User, WorkLog
-from app.problems import BadRequest, field_error
+from app.problems import field_error
 from app.projects import get_visible_project, logged_by_phase, percent, phase_json, project_summary
 
 
@@ -68,7 +68,7 @@ async def project_progress(request: Request) -> Response:
 async def portfolio(request: Request) -> Response:
     user = current_user(request)
     require_role(user, "manager")
-    limit = page_limit(request)
+    keyset = Keyset(request, Project.name, Project.id)
     totals = (
         select(
             WorkLog.project_id.label("project_id"),
@@ -79,41 +79,29 @@ async def portfolio(request: Request) -> Response:
         .group_by(WorkLog.project_id)
         .subquery()
     )
-    query = (
-        select(Project, totals.c.logged, totals.c.last_activity, totals.c.people)
-        .outerjoin(totals, totals.c.project_id == Project.id)
-        .order_by(Project.name, Project.id)
-        .limit(limit + 1)
+    query = select(Project, totals.c.logged, totals.c.last_activity, totals.c.people).outerjoin(
+        totals, totals.c.project_id == Project.id
     )
     status = request.query_params.get("status")
     if status:
         if status not in PROJECT_STATUSES:
             raise field_error("status", f"must be one of {', '.join(PROJECT_STATUSES)}")
         query = query.where(Project.status == status)
-    cursor = decode_cursor(request, 2)
-    if cursor is not None:
-        name, last_id = cursor
-        if not isinstance(name, str) or not isinstance(last_id, int):
-            raise BadRequest("The cursor is invalid; pass back next_cursor unchanged.")
-        query = query.where(tuple_(Project.name, Project.id) > tuple_(name, last_id))
 
     async with request.app.state.db.read() as db:
-        rows = (await db.execute(query)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    items = []
-    for project, logged, last_activity, people in rows:
-        logged = Decimal(logged or 0)
-        planned = project.planned_hours
-        items.append(
-            {
-                **project_summary(project),
-                "logged_hours": logged,
-                "remaining_hours": (planned - logged) if planned is not None else None,
-                "percent": percent(logged, planned),
-                "people": people or 0,
-                "last_activity": last_activity,
-            }
-        )
-    next_key = [rows[-1][0].name, rows[-1][0].id] if more else None
-    return json_response(page(items, limit, next_key))
+        rows = (await db.execute(keyset.apply(query))).all()
+    return json_response(keyset.page(rows, _portfolio_item, lambda row: [row[0].name, row[0].id]))
+
+
+def _portfolio_item(row) -> dict:
+    project, logged, last_activity, people = row
+    logged = Decimal(logged or 0)
+    planned = project.planned_hours
+    return {
+        **project_summary(project),
+        "logged_hours": logged,
+        "remaining_hours": (planned - logged) if planned is not None else None,
+        "percent": percent(logged, planned),
+        "people": people or 0,
+        "last_activity": last_activity,
+    }

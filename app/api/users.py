@@ -1,16 +1,16 @@
 """User accounts and API tokens (admins), and the user list managers pick members from."""
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from app import audit, auth
-from app.api.common import current_user, decode_cursor, json_response, page, page_limit, path_id
+from app.api.common import Keyset, current_user, json_response, path_id
 from app.api.session import me_json
 from app.models import ApiToken, Session, User, utcnow
 from app.passwords import hash_password_async, verify_password
-from app.problems import BadRequest, Conflict, NotFound, field_error
+from app.problems import Conflict, NotFound, field_error
 from app.schemas import TokenCreate, UserCreate, UserUpdate, read_body
 
 
@@ -32,20 +32,10 @@ def token_json(token: ApiToken) -> dict:
 
 async def list_users(request: Request) -> Response:
     auth.require_role(current_user(request), "manager")
-    limit = page_limit(request)
-    query = select(User).order_by(User.username, User.id).limit(limit + 1)
-    cursor = decode_cursor(request, 2)
-    if cursor is not None:
-        name, last_id = cursor
-        if not isinstance(name, str) or not isinstance(last_id, int):
-            raise BadRequest("The cursor is invalid; pass back next_cursor unchanged.")
-        query = query.where(tuple_(User.username, User.id) > tuple_(name, last_id))
+    keyset = Keyset(request, User.username, User.id)
     async with request.app.state.db.read() as db:
-        users = list(await db.scalars(query))
-    more = len(users) > limit
-    users = users[:limit]
-    next_key = [users[-1].username, users[-1].id] if more else None
-    return json_response(page([user_json(u) for u in users], limit, next_key))
+        users = list(await db.scalars(keyset.apply(select(User))))
+    return json_response(keyset.page(users, user_json, lambda u: [u.username, u.id]))
 
 
 async def create_user(request: Request) -> Response:
@@ -137,21 +127,13 @@ async def update_user(request: Request) -> Response:
 
 async def list_tokens(request: Request) -> Response:
     actor = current_user(request)
-    limit = page_limit(request)
-    query = select(ApiToken).order_by(ApiToken.id).limit(limit + 1)
+    keyset = Keyset(request, ApiToken.id)
+    query = select(ApiToken)
     if actor.role != "admin":
         query = query.where(ApiToken.user_id == actor.id)
-    cursor = decode_cursor(request, 1)
-    if cursor is not None:
-        if not isinstance(cursor[0], int):
-            raise BadRequest("The cursor is invalid; pass back next_cursor unchanged.")
-        query = query.where(ApiToken.id > cursor[0])
     async with request.app.state.db.read() as db:
-        tokens = list(await db.scalars(query))
-    more = len(tokens) > limit
-    tokens = tokens[:limit]
-    next_key = [tokens[-1].id] if more else None
-    return json_response(page([token_json(t) for t in tokens], limit, next_key))
+        tokens = list(await db.scalars(keyset.apply(query)))
+    return json_response(keyset.page(tokens, token_json, lambda t: [t.id]))
 
 
 async def create_token(request: Request) -> Response:

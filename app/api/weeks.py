@@ -3,17 +3,15 @@
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import Response
 
 from app import audit
 from app.api.common import (
+    Keyset,
     current_user,
-    decode_cursor,
     json_response,
-    page,
-    page_limit,
     query_date,
     query_id,
 )
@@ -29,7 +27,7 @@ from app.models import (
     utcnow,
 )
 from app.periods import check_editable, current_lock, lock_reason, week_start
-from app.problems import BadRequest, Conflict, Forbidden, NotFound, field_error
+from app.problems import Conflict, Forbidden, NotFound, field_error
 from app.projects import user_ref
 from app.schemas import GridCell, WeekDecision, read_body
 from app.worklogs import (
@@ -378,39 +376,20 @@ async def return_week(request: Request) -> Response:
 async def list_approvals(request: Request) -> Response:
     """Weeks waiting for approval (or with another status), oldest week first."""
     require_role(current_user(request), "manager")
-    limit = page_limit(request)
     status = request.query_params.get("status", "submitted")
     if status not in {"submitted", "approved", "returned"}:
         raise field_error("status", "must be submitted, approved or returned")
-    query = (
-        select(WeekSubmission)
-        .where(WeekSubmission.status == status)
-        .order_by(WeekSubmission.week_start, WeekSubmission.id)
-        .limit(limit + 1)
-    )
-    cursor = decode_cursor(request, 2)
-    if cursor is not None:
-        day, last_id = cursor
-        try:
-            day = dt.date.fromisoformat(day)
-        except (TypeError, ValueError):
-            raise BadRequest("The cursor is invalid; pass back next_cursor unchanged.") from None
-        if not isinstance(last_id, int):
-            raise BadRequest("The cursor is invalid; pass back next_cursor unchanged.")
-        query = query.where(
-            tuple_(WeekSubmission.week_start, WeekSubmission.id) > tuple_(day, last_id)
-        )
+    keyset = Keyset(request, WeekSubmission.week_start, WeekSubmission.id)
+    query = keyset.apply(select(WeekSubmission).where(WeekSubmission.status == status))
     async with request.app.state.db.read() as db:
         submissions = list(await db.scalars(query))
-        more = len(submissions) > limit
-        submissions = submissions[:limit]
         totals = await _week_totals(db, submissions)
-    items = [
-        {**submission_json(sub), "hours": totals.get((sub.user_id, sub.week_start), Decimal(0))}
-        for sub in submissions
-    ]
-    next_key = [submissions[-1].week_start, submissions[-1].id] if more else None
-    return json_response(page(items, limit, next_key))
+
+    def item(sub: WeekSubmission) -> dict:
+        hours = totals.get((sub.user_id, sub.week_start), Decimal(0))
+        return {**submission_json(sub), "hours": hours}
+
+    return json_response(keyset.page(submissions, item, lambda sub: [sub.week_start, sub.id]))
 
 
 async def _week_totals(db, submissions: list[WeekSubmission]) -> dict:
@@ -439,7 +418,7 @@ async def missing_submissions(request: Request) -> Response:
     start = query_date(request, "week_start") or week_start(local_today(actor)) - dt.timedelta(7)
     if start.weekday() != 0:
         raise field_error("week_start", "must be a Monday")
-    limit = page_limit(request)
+    keyset = Keyset(request, User.username, User.id)
     submitted = select(WeekSubmission.user_id).where(
         WeekSubmission.week_start == start, WeekSubmission.status != "returned"
     )
@@ -447,20 +426,9 @@ async def missing_submissions(request: Request) -> Response:
         select(User)
         .where(User.active, User.role == "engineer", ~User.id.in_(submitted))
         .where(User.id.in_(select(Membership.user_id)))
-        .order_by(User.username, User.id)
-        .limit(limit + 1)
     )
-    cursor = decode_cursor(request, 2)
-    if cursor is not None:
-        name, last_id = cursor
-        if not isinstance(name, str) or not isinstance(last_id, int):
-            raise BadRequest("The cursor is invalid; pass back next_cursor unchanged.")
-        query = query.where(tuple_(User.username, User.id) > tuple_(name, last_id))
     async with request.app.state.db.read() as db:
-        users = list(await db.scalars(query))
-    more = len(users) > limit
-    users = users[:limit]
-    next_key = [users[-1].username, users[-1].id] if more else None
-    result = page([user_ref(u) for u in users], limit, next_key)
+        users = list(await db.scalars(keyset.apply(query)))
+    result = keyset.page(users, user_ref, lambda u: [u.username, u.id])
     result["week_start"] = start
     return json_response(result)

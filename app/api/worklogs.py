@@ -1,25 +1,22 @@
 """Work logs: list, create (idempotent), change, delete, and CSV export."""
 
 import csv
-import datetime as dt
 import hashlib
 import io
 import json
 from decimal import Decimal
 
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from app import audit, metrics
 from app.api.common import (
+    Keyset,
     current_user,
-    decode_cursor,
     dumps,
     json_response,
-    page,
-    page_limit,
     path_id,
     query_date,
     query_id,
@@ -27,7 +24,7 @@ from app.api.common import (
 from app.auth import is_manager
 from app.models import IdempotencyKey, Membership, Phase, Project, WorkLog, utcnow
 from app.periods import check_editable
-from app.problems import BadRequest, Forbidden, NotFound, ValidationFailed, field_error
+from app.problems import Forbidden, NotFound, ValidationFailed, field_error
 from app.schemas import WorkLogCreate, WorkLogUpdate, read_body
 from app.worklogs import (
     Rules,
@@ -48,11 +45,7 @@ EXPORT_BATCH = 1000
 def filtered_logs(request: Request) -> Select:
     """Work logs matching the query's filters, limited to what the caller may see."""
     user = current_user(request)
-    query = (
-        select(WorkLog, Project.name)
-        .join(Project, Project.id == WorkLog.project_id)
-        .order_by(WorkLog.work_date.desc(), WorkLog.id.desc())
-    )
+    query = select(WorkLog, Project.name).join(Project, Project.id == WorkLog.project_id)
     project_id = query_id(request, "project_id") or query_id(request, "project")
     user_id = query_id(request, "user_id") or query_id(request, "user")
     date_from = query_date(request, "from")
@@ -81,25 +74,13 @@ def filtered_logs(request: Request) -> Select:
 
 
 async def list_worklogs(request: Request) -> Response:
-    limit = page_limit(request)
-    query = filtered_logs(request).limit(limit + 1)
-    cursor = decode_cursor(request, 2)
-    if cursor is not None:
-        day, last_id = cursor
-        if not isinstance(day, str) or not isinstance(last_id, int) or len(day) != 10:
-            raise BadRequest("The cursor is invalid; pass back next_cursor unchanged.")
-        try:
-            day = dt.date.fromisoformat(day)
-        except ValueError:
-            raise BadRequest("The cursor is invalid; pass back next_cursor unchanged.") from None
-        query = query.where(tuple_(WorkLog.work_date, WorkLog.id) < tuple_(day, last_id))
+    keyset = Keyset(request, WorkLog.work_date, WorkLog.id, descending=True)
+    query = keyset.apply(filtered_logs(request))
     async with request.app.state.db.read() as db:
         rows = (await db.execute(query)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    items = [worklog_json(log, name) for log, name in rows]
-    next_key = [rows[-1][0].work_date, rows[-1][0].id] if more else None
-    return json_response(page(items, limit, next_key))
+    return json_response(
+        keyset.page(rows, lambda row: worklog_json(*row), lambda row: [row[0].work_date, row[0].id])
+    )
 
 
 def _idempotency_key(request: Request) -> str | None:
@@ -327,7 +308,7 @@ def _spreadsheet_safe(text: str) -> str:
 
 
 async def export_worklogs(request: Request) -> Response:
-    query = filtered_logs(request).order_by(None).order_by(WorkLog.work_date, WorkLog.id)
+    query = filtered_logs(request).order_by(WorkLog.work_date, WorkLog.id)
     query = query.add_columns(Phase.name).outerjoin(Phase, Phase.id == WorkLog.phase_id)
     database = request.app.state.db
 
