@@ -9,7 +9,14 @@ import sys
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 user_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("user_id", default=None)
 
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# Record attributes that are not context: the standard ones, and uvicorn's
+# terminal-coloured copy of its message.
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 
 
 class JSONFormatter(logging.Formatter):
