@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import ApiClient, main_link, sign_in
+from tests.browser.conftest import ApiClient, main_link, sign_in, spa_navigate
 from tests.fixtures import ServerProcess, base_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -294,3 +294,41 @@ def test_problem_report_carries_incident_id(browser, server, admin_api):
     dialog.get_by_role("button", name="Close").click()
     main_link(admin, "Admin").click()
     expect(admin.locator("[data-report]", has_text=incident)).to_be_attached()
+
+
+@pytest.mark.parametrize(
+    "monday",
+    # The weeks that hold the last Sunday of March and of October 2026, when
+    # Europe/Berlin, emma's time zone, changes between CET and CEST.
+    [dt.date(2026, 3, 23), dt.date(2026, 10, 19)],
+    ids=["march-dst", "october-dst"],
+)
+def test_grid_totals_dst_weeks(browser, server, emma_api, monday):
+    from playwright.sync_api import expect
+
+    days = [monday + dt.timedelta(days=offset) for offset in range(7)]
+    before = emma_api.get(f"/weeks/{monday.isoformat()}")
+    week_before = float(before["total"])
+
+    emma = sign_in(browser, server.url, "emma")
+    spa_navigate(emma, f"/grid?start={monday.isoformat()}")
+    week_range = emma.get_by_role("navigation", name="Weeks")
+    expect(week_range).to_contain_text(f"Mon {monday.day} {monday:%b %Y}")
+    add_row(emma, "Villa Extension", None)
+    expect(emma.locator(f"th[data-date='{monday.isoformat()}']")).to_be_visible()
+    for day in days:
+        cell(emma, "Villa Extension", day).fill("2")
+        cell(emma, "Villa Extension", day).press("Enter")
+        expected = float(before["day_totals"][day.isoformat()]) + 2
+        expect(day_total(emma, day)).to_have_text(f"{expected:g}")
+    expect(emma.locator(".cell-pending")).to_have_count(0)
+    expect(emma.locator("[data-week-total]")).to_have_text(f"{week_before + 14:g}")
+
+    after = emma_api.get(f"/weeks/{monday.isoformat()}")
+    assert float(after["total"]) == week_before + 14
+    assert len(after["days"]) == 7
+    for day in days:
+        gained = float(after["day_totals"][day.isoformat()]) - float(
+            before["day_totals"][day.isoformat()]
+        )
+        assert gained == 2
