@@ -11,7 +11,7 @@ from app.schemas import UserCreate, validation_errors
 
 
 class AccountError(Exception):
-    """A user or token could not be created; the message says why."""
+    """A user or token could not be created; the message gives the reason."""
 
 
 async def create_user(

@@ -61,6 +61,27 @@ def record(
     )
 
 
+def record_worklog(
+    db: AsyncSession, actor: User, action: str, log, *, before: dict | None = None
+) -> None:
+    """Record a change to a work log: its state after the change, or before a delete."""
+    if action == "delete":
+        before, after = snapshot(log), None
+    else:
+        after = snapshot(log)
+    record(
+        db,
+        actor,
+        action,
+        "work_log",
+        entity_id=log.id,
+        before=before,
+        after=after,
+        project_id=log.project_id,
+        subject_user_id=log.user_id,
+    )
+
+
 def event_json(event: AuditEvent, actor_name: str | None) -> dict:
     return {
         "id": event.id,

@@ -46,7 +46,7 @@ class Health:
             await asyncio.sleep(WATCHDOG_INTERVAL)
             now = time.monotonic()
             # A late wake-up is remembered for one tick, so a probe that
-            # arrives right after a long block still sees it.
+            # arrives right after a long block still detects it.
             self.max_recent_lag = max(0.0, now - before - WATCHDOG_INTERVAL)
             self.last_tick = now
 

@@ -17,7 +17,7 @@ _DECIMAL = re.compile(r"^\d{1,2}(?:[.,]\d{1,6})?$|^[.,]\d{1,6}$")
 
 
 class HoursError(ValueError):
-    """The text is not an hour amount Track accepts; the message says why."""
+    """The text is not an hour amount Track accepts; the message gives the reason."""
 
 
 def _decimal(text: str) -> Decimal:

@@ -2,8 +2,8 @@
 
 With ``track serve --workers N`` every worker writes its samples to files in
 ``PROMETHEUS_MULTIPROC_DIR`` (set and wiped by the supervisor before the
-workers start), and ``/metrics`` merges them, so any worker answers a scrape
-with the totals of all of them.
+workers start), and ``/metrics`` merges them, so whichever worker serves a
+scrape returns the totals of all of them.
 """
 
 import os

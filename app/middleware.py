@@ -328,8 +328,8 @@ class RateLimitMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         exempt = scope["type"] != "http" or scope["path"].startswith(EXEMPT_PREFIXES)
-        # Page loads only fetch the static UI shell; limiting them would show a
-        # user a bare 429 body in place of the page that explains the wait.
+        # Page loads only fetch the static UI shell. Limiting them would show a
+        # bare 429 body in place of the page that explains the wait.
         page_load = scope.get("method") in SAFE_METHODS and not scope["path"].startswith("/api/")
         if exempt or page_load:
             await self.app(scope, receive, send)

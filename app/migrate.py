@@ -2,7 +2,7 @@
 
 Several processes may start together on an empty database. On PostgreSQL a
 session-level advisory lock makes the others wait until the first has
-migrated; on SQLite an exclusive lock on a file next to the database does the
+migrated. On SQLite an exclusive lock on a file next to the database does the
 same. Whoever gets the lock second finds the schema current and does nothing.
 """
 

@@ -5,8 +5,8 @@ anonymous. The moving-window strategy counts every hit in the trailing window,
 so a burst at the edge of a fixed window cannot pass twice the limit.
 
 When the storage (Redis) is unreachable the limiter fails open: the request is
-served, the error is counted, logged at most once a minute, and the storage is
-not asked again for a few seconds so no request waits on it repeatedly.
+served, and the error is counted and logged at most once a minute. The storage
+is then not asked again for a few seconds, so no request waits on it repeatedly.
 """
 
 import asyncio

@@ -3,8 +3,9 @@
 A signature is a short hash of the exception type, the innermost frame in
 Track's own code (module, function and the stripped text of the source line)
 and the route template. The same bug reached with different inputs gives one
-signature; two bugs give two; an edit elsewhere that shifts line numbers keeps
-it, because the line number is kept only beside it, as the readable location.
+signature, and two bugs give two. An edit elsewhere that shifts line numbers
+keeps the signature, because the line number is kept only beside it, in the
+readable location.
 """
 
 import hashlib

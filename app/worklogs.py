@@ -1,6 +1,6 @@
 """Work-log rules: who may log what, on which day, and how much.
 
-Every rule answers with a 422 that names the field and, where another entry
+Every rule fails with a 422 that names the field and, where another entry
 is involved, names that entry too. Writes run in a transaction that holds the
 user's write lock (``BEGIN IMMEDIATE`` on SQLite, the user's row locked on
 PostgreSQL), so two concurrent logs cannot both pass the daily 24-hour check.

@@ -20,7 +20,7 @@ MAX_LIMIT = 500
 
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        # Amounts are quarter hours, which a binary float holds exactly.
+        # Amounts are quarter hours, which a binary float represents exactly.
         return float(value)
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()

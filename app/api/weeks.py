@@ -178,23 +178,14 @@ async def put_cell(request: Request) -> Response:
         )
         if len(logs) > 1:
             raise Conflict(
-                f"This cell holds {len(logs)} work logs; change them one by one in My week.",
+                f"This cell contains {len(logs)} work logs; change them one by one in My week.",
                 rule="cell-has-several-logs",
             )
         log = logs[0] if logs else None
 
         if body.hours is None:
             if log is not None:
-                audit.record(
-                    db,
-                    user,
-                    "delete",
-                    "work_log",
-                    entity_id=log.id,
-                    before=audit.snapshot(log),
-                    project_id=log.project_id,
-                    subject_user_id=user.id,
-                )
+                audit.record_worklog(db, user, "delete", log)
                 await db.delete(log)
             return json_response({"work_date": body.work_date, "hours": None, "log_id": None})
 
@@ -215,16 +206,7 @@ async def put_cell(request: Request) -> Response:
             )
             db.add(log)
             await db.flush()
-            audit.record(
-                db,
-                user,
-                "create",
-                "work_log",
-                entity_id=log.id,
-                after=audit.snapshot(log),
-                project_id=log.project_id,
-                subject_user_id=user.id,
-            )
+            audit.record_worklog(db, user, "create", log)
             status = 201
         else:
             before = audit.snapshot(log)
@@ -232,17 +214,7 @@ async def put_cell(request: Request) -> Response:
             log.updated_at = utcnow()
             log.updated_by = user.id
             await db.flush()
-            audit.record(
-                db,
-                user,
-                "update",
-                "work_log",
-                entity_id=log.id,
-                before=before,
-                after=audit.snapshot(log),
-                project_id=log.project_id,
-                subject_user_id=user.id,
-            )
+            audit.record_worklog(db, user, "update", log, before=before)
             status = 200
     return json_response(
         {"work_date": body.work_date, "hours": body.hours, "log_id": log.id}, status=status
@@ -294,7 +266,7 @@ async def _check_approver(db, actor: User, owner_id: int, start: dt.date) -> Non
     """Managers approve any week, except that projects naming managers need one of them."""
     require_role(actor, "manager")
     if owner_id == actor.id:
-        raise Forbidden("Nobody approves or returns their own week; ask another manager.")
+        raise Forbidden("You cannot approve or return your own week; ask another manager.")
     if actor.role == "admin":
         return
     end = start + dt.timedelta(days=6)

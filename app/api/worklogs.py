@@ -157,16 +157,7 @@ async def create_worklog(request: Request) -> Response:
             await db.refresh(log, ["phase"])
             result = worklog_json(log, project.name)
             result["warnings"] = await _budget_warnings(db, log)
-            audit.record(
-                db,
-                user,
-                "create",
-                "work_log",
-                entity_id=log.id,
-                after=audit.snapshot(log),
-                project_id=log.project_id,
-                subject_user_id=log.user_id,
-            )
+            audit.record_worklog(db, user, "create", log)
             if key is not None:
                 stored = json.loads(dumps(result))
                 db.add(
@@ -266,17 +257,7 @@ async def update_worklog(request: Request) -> Response:
         log.updated_by = user.id
         await db.flush()
         await db.refresh(log, ["phase"])
-        audit.record(
-            db,
-            user,
-            "update",
-            "work_log",
-            entity_id=log.id,
-            before=before,
-            after=audit.snapshot(log),
-            project_id=log.project_id,
-            subject_user_id=log.user_id,
-        )
+        audit.record_worklog(db, user, "update", log, before=before)
         result = worklog_json(log, project.name)
         result["warnings"] = await _budget_warnings(db, log)
     return json_response(result)
@@ -288,16 +269,7 @@ async def delete_worklog(request: Request) -> Response:
     async with request.app.state.db.write() as db:
         log = await get_log_for_change(db, user, log_id)
         await check_editable(db, user, log.user_id, log.work_date, local_today(user))
-        audit.record(
-            db,
-            user,
-            "delete",
-            "work_log",
-            entity_id=log.id,
-            before=audit.snapshot(log),
-            project_id=log.project_id,
-            subject_user_id=log.user_id,
-        )
+        audit.record_worklog(db, user, "delete", log)
         await db.delete(log)
     return Response(status_code=204)
 
